@@ -1,0 +1,2 @@
+// @deckhand/capture: the public face. Re-exports only.
+export {};

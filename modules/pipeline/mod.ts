@@ -1,0 +1,2 @@
+// @deckhand/pipeline: the public face. Re-exports only.
+export {};

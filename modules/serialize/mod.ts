@@ -1,0 +1,2 @@
+// @deckhand/serialize: the public face. Re-exports only.
+export {};

@@ -1,0 +1,2 @@
+// @deckhand/storage: the public face. Re-exports only.
+export {};
