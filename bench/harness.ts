@@ -33,7 +33,7 @@ export interface BenchTask {
   /** The unit of work, for the table ("items", "commands", "MB"). Default "ops". */
   readonly unit?: string;
   /** Runs before every call, outside the measured time (for example to reset a table). */
-  readonly beforeEach?: () => unknown | Promise<unknown>;
+  readonly beforeEach?: () => void | Promise<void>;
 }
 
 /** A ratio goal from an issue: the contender's throughput over the baseline's must be at least `min`. */
