@@ -12,13 +12,8 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { denoTally, nodeTally, type Tally } from "./tally.ts";
 import { packageDirs, publishedModules, repoRoot } from "./workspace.ts";
-
-interface Tally {
-  passed: number;
-  failed: number;
-  skipped: number;
-}
 
 interface StepResult extends Tally {
   readonly step: string;
@@ -79,26 +74,6 @@ async function findTests(dir: string): Promise<string[]> {
     else if (entry.name.endsWith(".test.ts")) found.push(path);
   }
   return found.sort();
-}
-
-/** Reads `ℹ pass N` / `# pass N` lines of Node's test reporters. */
-function nodeTally(output: string, code: number | null): Tally {
-  const count = (label: string) => {
-    const matches = [...output.matchAll(new RegExp(`^(?:ℹ|#) ${label} (\\d+)$`, "gm"))];
-    return matches.length ? Number(matches[matches.length - 1]![1]) : undefined;
-  };
-  const passed = count("pass");
-  const failed = (count("fail") ?? 0) + (count("cancelled") ?? 0);
-  if (passed === undefined) return { passed: 0, failed: 1, skipped: 0 };
-  return { passed, failed: failed === 0 && code !== 0 ? 1 : failed, skipped: (count("skipped") ?? 0) + (count("todo") ?? 0) };
-}
-
-/** Reads Deno's closing `ok | N passed | M failed | K ignored` line. */
-function denoTally(output: string, code: number | null): Tally {
-  const line = [...output.matchAll(/^(?:ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \((\d+) steps?\))?(?: \| (\d+) ignored)?/gm)].pop();
-  if (!line) return { passed: 0, failed: 1, skipped: 0 };
-  const failed = Number(line[3]);
-  return { passed: Number(line[1]), failed: failed === 0 && code !== 0 ? 1 : failed, skipped: Number(line[5] ?? 0) };
 }
 
 /** The pty serial test needs socat: install it from Debian when we can (root with apt-get), else it skips. */
