@@ -1,2 +1,49 @@
-// @deckhand/capture: the public face. Re-exports only.
-export {};
+/**
+ * `@deckhand/capture`: collectors that sample hardware (serial devices) or any async source at a set rate into
+ * rotated, crash-recoverable MCAP files that open in Foxglove and any MCAP reader.
+ *
+ * @example
+ * ```ts
+ * import { createCaptureWriter, createCollector, createSimulatedTemperatureModule, recoverCaptureDir } from "@deckhand/capture";
+ *
+ * await recoverCaptureDir("/var/lib/deckhand/capture");
+ * const writer = createCaptureWriter({ dir: "/var/lib/deckhand/capture", flushIntervalMs: 500 });
+ * const controller = new AbortController();
+ * const collector = createCollector({
+ *   name: "temp-module", source: createSimulatedTemperatureModule({ seed: 1 }), rateHz: 10, writer, signal: controller.signal,
+ * });
+ * ```
+ *
+ * @module
+ */
+export { createCollector } from "./collector.ts";
+export type { Collector, CollectorOptions, CollectorStats, SampleWriter, Source } from "./collector.ts";
+export { createCaptureWriter } from "./capture_writer.ts";
+export type { CaptureWriter, CaptureWriterOptions } from "./capture_writer.ts";
+export type { CaptureEvent } from "./capture_event.ts";
+export { statfsFreeBytes } from "./disk_policy.ts";
+export type { DiskPolicy, FreeBytesProbe } from "./disk_policy.ts";
+export { recoverCaptureDir } from "./recover_capture_dir.ts";
+export type { RecoverCaptureDirOptions, RecoveredFile } from "./recover_capture_dir.ts";
+export { formatCaptureFileName, parseCaptureFileName } from "./capture_file_name.ts";
+export type { CaptureFileName } from "./capture_file_name.ts";
+export { createSerialSource } from "./serial_source.ts";
+export type { SerialBinding, SerialSource, SerialSourceOptions, SerialSourceStats } from "./serial_source.ts";
+export { createSimulatedTemperatureModule, parseTemperatureResponse } from "./simulated_temperature_module.ts";
+export type {
+  SimulatedTemperatureModule,
+  SimulatedTemperatureModuleOptions,
+  TemperatureReading,
+} from "./simulated_temperature_module.ts";
+export { systemClock } from "./clock.ts";
+export type { Clock } from "./clock.ts";
+export {
+  CaptureError,
+  CaptureFileError,
+  DiskFullError,
+  InvalidOptionsError,
+  SourceDisconnectedError,
+  SourceReadError,
+  UnrecoverableFileError,
+  WriterClosedError,
+} from "./errors.ts";

@@ -1,0 +1,75 @@
+/**
+ * What capture does when the disk runs low: before each new capture file it probes the free space and, below
+ * the threshold, either deletes every Nth oldest finished file (as Viam's `delete_every_nth_when_disk_full`)
+ * or pauses capture until space comes back.
+ *
+ * @module
+ */
+import { readdir, statfs, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { parseCaptureFileName } from "./capture_file_name.ts";
+import type { CaptureEvent } from "./capture_event.ts";
+
+/** Returns the bytes available to this process on the file system holding `dir`. */
+export type FreeBytesProbe = (dir: string) => Promise<number>;
+
+/**
+ * The disk policy of a capture writer.
+ * - `minFreeBytes`: the threshold checked (with `freeBytes`) before each new capture file is opened.
+ * - `policy: { deleteEveryNth: n }`: delete the 1st, (n+1)th, (2n+1)th... oldest finished `.mcap` files, then go on.
+ * - `policy: "pause"`: open no file and reject writes with `DiskFullError` until free space is back above the threshold.
+ */
+export interface DiskPolicy {
+  readonly minFreeBytes: number;
+  readonly policy: "pause" | { readonly deleteEveryNth: number };
+  /** The free-space probe; defaults to `statfsFreeBytes`. Inject one to simulate a full disk. */
+  readonly freeBytes?: FreeBytesProbe;
+}
+
+/**
+ * The default free-space probe: `statfs(dir)` available blocks times block size (works on Node and Deno).
+ *
+ * @example
+ * ```ts
+ * const free = await statfsFreeBytes("/var/lib/deckhand/capture");
+ * ```
+ */
+export async function statfsFreeBytes(dir: string): Promise<number> {
+  const stats = await statfs(dir);
+  return Number(stats.bavail) * Number(stats.bsize);
+}
+
+/**
+ * Deletes every `n`th finished capture file in `dir`, oldest first (by start time, then collector, then
+ * sequence), reporting each deletion as a `deleted` event. `.mcap.part` files are never touched.
+ */
+export async function deleteEveryNthFinishedFile(
+  dir: string,
+  n: number,
+  freeBytes: number,
+  onEvent: (event: CaptureEvent) => void,
+): Promise<number> {
+  const finished = (await readdir(dir))
+    .map((file) => ({ file, name: parseCaptureFileName(file) }))
+    .filter((entry) => entry.name?.finished === true)
+    .sort(
+      (a, b) =>
+        a.name!.startedAtMs - b.name!.startedAtMs ||
+        (a.name!.collector < b.name!.collector ? -1 : a.name!.collector > b.name!.collector ? 1 : 0) ||
+        a.name!.sequence - b.name!.sequence,
+    );
+  let deleted = 0;
+  for (let i = 0; i < finished.length; i += n) {
+    const file = finished[i]!.file;
+    try {
+      await unlink(join(dir, file));
+    } catch (error) {
+      // Another process (sync) may have uploaded and removed it meanwhile: that also frees the space.
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw error;
+    }
+    deleted++;
+    onEvent({ type: "deleted", file, reason: "disk-low", freeBytes });
+  }
+  return deleted;
+}

@@ -1,0 +1,247 @@
+/**
+ * A serial line source over `@serialport/stream`, with the binding passed in (`@serialport/bindings-cpp` on a
+ * robot under Node, `@serialport/binding-mock` in tests and under Deno). Each read optionally writes a poll
+ * (`M105\n`) and resolves with the first answer line that parses. An unplugged or silent device is dropped
+ * and reopened with exponential backoff; the time without a connection is counted as the gap.
+ *
+ * @module
+ */
+import { SerialPortStream } from "@serialport/stream";
+import type { OpenOptions } from "@serialport/stream";
+import type { Source } from "./collector.ts";
+import { systemClock } from "./clock.ts";
+import type { Clock } from "./clock.ts";
+import { InvalidOptionsError, SourceDisconnectedError, SourceReadError } from "./errors.ts";
+
+/** A `@serialport` binding (`BindingInterface`): how ports are opened on this machine or in a test. */
+export type SerialBinding = OpenOptions["binding"];
+
+/** Options of `createSerialSource`. */
+export interface SerialSourceOptions<Sample> {
+  /** The device path, e.g. `/dev/ttyACM0`. */
+  readonly path: string;
+  readonly baudRate: number;
+  /** The binding that opens the port: `@serialport/bindings-cpp`'s `autoDetect()` on a robot, `MockBinding` in tests. */
+  readonly binding: SerialBinding;
+  /** Parses one received line (without its line ending); `undefined` skips the line (e.g. `ok`). A throw counts as a read error. */
+  readonly parse: (line: string) => Sample | undefined;
+  /** Written before each read (a poll such as `"M105\n"`); absent for devices that stream lines by themselves. */
+  readonly request?: string;
+  /** A read with no parsable line within this time fails and the port is reopened. Default 1000. */
+  readonly responseTimeoutMs?: number;
+  /** Reconnect delay after a disconnect, doubled per failed attempt up to `maxMs`. Default `{ initialMs: 100, maxMs: 5000 }`. */
+  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /** Default `systemClock`. */
+  readonly clock?: Clock;
+}
+
+/** Connection counters of a serial source. */
+export interface SerialSourceStats {
+  readonly connected: boolean;
+  /** Times the port was lost (unplugged, write or read failure, answer timeout). */
+  readonly disconnects: number;
+  /** Times the port was opened again after being lost. */
+  readonly reconnects: number;
+  /** Total milliseconds between losing the port and opening it again (the current gap included). */
+  readonly gapMs: number;
+  readonly lastError: Error | undefined;
+}
+
+/** A serial line source: a `Source` with connection stats and a `close()`. */
+export interface SerialSource<Sample> extends Source<Sample> {
+  stats(): SerialSourceStats;
+  /** Closes the port; later reads reopen it. */
+  close(): Promise<void>;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
+    throw new InvalidOptionsError(`${name} must be a positive finite number, got ${String(value)}`);
+  }
+  return v;
+}
+
+interface LineWaiter {
+  readonly accept: (line: string) => boolean;
+  readonly fail: (error: Error) => void;
+}
+
+/**
+ * Creates a serial line source.
+ *
+ * @example
+ * ```ts
+ * import { autoDetect } from "@serialport/bindings-cpp";
+ * const source = createSerialSource({
+ *   path: "/dev/ttyACM0", baudRate: 115200, binding: autoDetect(), request: "M105\n", parse: parseTemperatureResponse,
+ * });
+ * const reading = await source.read(AbortSignal.timeout(2000));
+ * ```
+ */
+export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>): SerialSource<Sample> {
+  if (typeof options?.path !== "string" || options.path.length === 0) throw new InvalidOptionsError("path must be a non-empty string");
+  const baudRate = positive("baudRate", options.baudRate, 0);
+  const responseTimeoutMs = positive("responseTimeoutMs", options.responseTimeoutMs, 1000);
+  const initialBackoffMs = positive("backoff.initialMs", options.backoff?.initialMs, 100);
+  const maxBackoffMs = positive("backoff.maxMs", options.backoff?.maxMs, 5000);
+  if (maxBackoffMs < initialBackoffMs) throw new InvalidOptionsError("backoff.maxMs must be >= backoff.initialMs");
+  if (typeof options.binding?.open !== "function") throw new InvalidOptionsError("binding must be a @serialport binding");
+  if (typeof options.parse !== "function") throw new InvalidOptionsError("parse must be a function");
+  const { path, binding, parse, request } = options;
+  const clock = options.clock ?? systemClock;
+
+  let port: SerialPortStream | undefined;
+  let partial = "";
+  let lines: string[] = [];
+  let waiter: LineWaiter | undefined;
+  let disconnects = 0;
+  let reconnects = 0;
+  let gapMs = 0;
+  let lastError: Error | undefined;
+  let lostAt: number | undefined;
+  let backoffMs = initialBackoffMs;
+  let nextAttemptAt = Number.NEGATIVE_INFINITY;
+
+  function lose(error: Error): void {
+    lastError = error;
+    const lost = port;
+    if (!lost) return;
+    port = undefined;
+    lost.removeAllListeners("data");
+    lost.removeAllListeners("close");
+    if (lost.isOpen) {
+      lost.close((closeError) => {
+        if (closeError) lastError = closeError;
+      });
+    }
+    disconnects++;
+    lostAt = clock.now();
+    nextAttemptAt = lostAt + backoffMs;
+    lines = [];
+    partial = "";
+    waiter?.fail(new SourceDisconnectedError(`serial device ${path} disconnected: ${error.message}`, { cause: error }));
+    waiter = undefined;
+  }
+
+  function onData(chunk: Buffer): void {
+    partial += chunk.toString("latin1");
+    let newline: number;
+    while ((newline = partial.indexOf("\n")) >= 0) {
+      const line = partial.slice(0, newline).replace(/\r$/, "");
+      partial = partial.slice(newline + 1);
+      if (waiter && waiter.accept(line)) waiter = undefined;
+      else if (!waiter) lines.push(line);
+    }
+  }
+
+  async function connect(): Promise<SerialPortStream> {
+    const now = clock.now();
+    if (now < nextAttemptAt) {
+      throw new SourceDisconnectedError(
+        `serial device ${path} is not connected; next attempt in ${Math.ceil(nextAttemptAt - now)} ms`,
+        { cause: lastError },
+      );
+    }
+    const opening = new SerialPortStream({ binding, path, baudRate, autoOpen: false });
+    try {
+      await new Promise<void>((resolve, reject) => opening.open((error) => (error ? reject(error) : resolve())));
+    } catch (error) {
+      lastError = error as Error;
+      nextAttemptAt = clock.now() + backoffMs;
+      backoffMs = Math.min(backoffMs * 2, maxBackoffMs);
+      throw new SourceDisconnectedError(`could not open serial device ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    const opened = clock.now();
+    if (lostAt !== undefined) {
+      gapMs += opened - lostAt;
+      reconnects++;
+      lostAt = undefined;
+    }
+    backoffMs = initialBackoffMs;
+    opening.on("data", onData);
+    opening.on("close", (error?: Error | null) => {
+      if (port === opening) lose(error ?? new Error("port closed"));
+    });
+    opening.on("error", (error: Error) => {
+      lastError = error;
+      if (port === opening) lose(error);
+    });
+    port = opening;
+    return opening;
+  }
+
+  async function read(signal: AbortSignal): Promise<Sample> {
+    if (signal.aborted) throw signal.reason;
+    if (waiter) throw new SourceReadError("a read is already in flight; reads must not overlap");
+    const current = port ?? (await connect());
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      const answer = new Promise<Sample>((resolve, reject) => {
+        waiter = {
+          accept(line) {
+            let sample: Sample | undefined;
+            try {
+              sample = parse(line);
+            } catch (error) {
+              reject(new SourceReadError(`serial device ${path} sent an unparsable line ${JSON.stringify(line)}`, { cause: error }));
+              return true;
+            }
+            if (sample === undefined) return false;
+            resolve(sample);
+            return true;
+          },
+          fail: reject,
+        };
+        if (!request) {
+          // A streaming device: take a line already received, if any.
+          for (let line = lines.shift(); line !== undefined && waiter; line = lines.shift()) {
+            if (waiter.accept(line)) waiter = undefined;
+          }
+        }
+      });
+      if (request) {
+        lines = []; // answers to earlier polls are stale
+        current.write(request, (error) => {
+          if (error && port === current) lose(error);
+        });
+      }
+      const timeout = clock.sleep(responseTimeoutMs, stop.signal).then(() => "timeout" as const);
+      const aborted = new Promise<"aborted">((resolve) => {
+        if (signal.aborted) resolve("aborted");
+        signal.addEventListener("abort", () => resolve("aborted"), { once: true });
+      });
+      const result = await Promise.race([answer.then((sample) => ({ sample })), timeout, aborted]);
+      if (result === "aborted") throw signal.reason;
+      if (result === "timeout") {
+        const error = new SourceDisconnectedError(`serial device ${path} did not answer within ${responseTimeoutMs} ms`);
+        if (port === current) lose(error);
+        throw error;
+      }
+      return result.sample;
+    } finally {
+      waiter = undefined;
+      stop.abort();
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  return {
+    read,
+    stats(): SerialSourceStats {
+      const currentGap = lostAt === undefined ? 0 : clock.now() - lostAt;
+      return { connected: port !== undefined, disconnects, reconnects, gapMs: gapMs + currentGap, lastError };
+    },
+    async close(): Promise<void> {
+      const open = port;
+      port = undefined;
+      if (!open) return;
+      open.removeAllListeners("data");
+      open.removeAllListeners("close");
+      if (!open.isOpen) return;
+      await new Promise<void>((resolve, reject) => open.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
