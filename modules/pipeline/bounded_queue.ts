@@ -1,0 +1,145 @@
+/**
+ * The bounded queue between two stages: the producer side waits while it is full, which is what makes a slow
+ * stage hold back the stages before it and keeps memory bounded however long the source is.
+ *
+ * @module
+ */
+import { StageInput } from "./stage_input.ts";
+
+interface Reader<T> {
+  resolve(result: IteratorResult<T, undefined>): void;
+  reject(reason: unknown): void;
+}
+
+/** A FIFO of at most `capacity` items, read as a {@link StageInput} and written by one pump. */
+export class BoundedQueue<T> extends StageInput<T> {
+  /** How many items were pushed (progress: the producing stage's `out`). */
+  pushed = 0;
+  readonly #capacity: number;
+  // A ring buffer: #items[#head] is the oldest of #size items.
+  readonly #items: (T | undefined)[];
+  #head = 0;
+  #size = 0;
+  #ended = false;
+  #closed = false;
+  #stopped: { reason: unknown } | undefined;
+  readonly #readers: Reader<T>[] = [];
+  #wakeProducer: (() => void) | undefined;
+
+  /** Creates an empty queue of `capacity` (at least 1) items. */
+  constructor(capacity: number) {
+    super();
+    this.#capacity = capacity;
+    this.#items = new Array<T | undefined>(capacity);
+  }
+
+  get buffered(): number {
+    return this.#size;
+  }
+
+  /** True when the reader closed the queue or the run stopped: the producer must stop producing. */
+  get cancelled(): boolean {
+    return this.#closed || this.#stopped !== undefined;
+  }
+
+  /** True when a push would not exceed the capacity. */
+  get hasRoom(): boolean {
+    return this.#size < this.#capacity;
+  }
+
+  /** Resolves when there is room, or when the queue is cancelled (check {@link cancelled} after). */
+  waitForRoom(): Promise<void> {
+    if (this.hasRoom || this.cancelled) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#wakeProducer = resolve;
+    });
+  }
+
+  /** Adds an item (the caller has checked {@link hasRoom}); hands it straight to a waiting reader if any. */
+  push(item: T): void {
+    if (this.cancelled) return;
+    this.pushed++;
+    const reader = this.#readers.shift();
+    if (reader) {
+      this.taken++;
+      reader.resolve({ done: false, value: item });
+      return;
+    }
+    this.#items[(this.#head + this.#size) % this.#capacity] = item;
+    this.#size++;
+  }
+
+  /** Marks the normal end: readers get `done` once the buffered items are taken. */
+  end(): void {
+    this.#ended = true;
+    for (const reader of this.#readers.splice(0)) reader.resolve({ done: true, value: undefined });
+  }
+
+  next(): Promise<IteratorResult<T, undefined>> {
+    if (this.#stopped) return Promise.reject(this.#stopped.reason);
+    if (this.#size > 0) {
+      const item = this.#shift();
+      this.taken++;
+      this.#roomFreed();
+      return Promise.resolve({ done: false, value: item });
+    }
+    if (this.#ended || this.#closed) return Promise.resolve({ done: true, value: undefined });
+    return new Promise((resolve, reject) => {
+      this.#readers.push({ resolve, reject });
+    });
+  }
+
+  takeAvailable(into: T[], max: number): number {
+    if (this.#stopped) return 0;
+    let count = 0;
+    while (count < max && this.#size > 0) {
+      into.push(this.#shift());
+      count++;
+    }
+    if (count > 0) {
+      this.taken += count;
+      this.#roomFreed();
+    }
+    return count;
+  }
+
+  #shift(): T {
+    const item = this.#items[this.#head] as T;
+    this.#items[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.#capacity;
+    this.#size--;
+    return item;
+  }
+
+  #roomFreed(): void {
+    const wake = this.#wakeProducer;
+    if (wake) {
+      this.#wakeProducer = undefined;
+      wake();
+    }
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#clear();
+      for (const reader of this.#readers.splice(0)) reader.resolve({ done: true, value: undefined });
+      this.#roomFreed();
+    }
+    return Promise.resolve();
+  }
+
+  abort(reason: unknown): void {
+    if (this.#stopped) return;
+    this.#stopped = { reason };
+    this.#clear();
+    for (const reader of this.#readers.splice(0)) reader.reject(reason);
+    this.#roomFreed();
+  }
+
+  #clear(): void {
+    this.#items.fill(undefined);
+    this.#head = 0;
+    this.#size = 0;
+  }
+}
