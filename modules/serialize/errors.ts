@@ -81,3 +81,9 @@ export interface SerializeIssue {
   /** Where: the keys and indexes from the root of the payload; empty for the root itself. */
   readonly path: readonly PropertyKey[];
 }
+
+/** Thrown by a render cache's methods after `close()`; also the abort reason renderers see when it closes. */
+export class RenderCacheClosedError extends SerializeError {
+  override readonly code: string = "SERIALIZE_CACHE_CLOSED";
+  override readonly name: string = "RenderCacheClosedError";
+}
