@@ -29,3 +29,5 @@ export { flat } from "./flat.ts";
 export { dedupe } from "./dedupe.ts";
 export { tap } from "./tap.ts";
 export { AbortError, InvalidOptionsError, PipelineError, StageError } from "./errors.ts";
+export { syncContentSet } from "./sync_content_set.ts";
+export type { ContentTarget, SyncContentSetOptions, SyncContentSetResult } from "./sync_content_set.ts";
