@@ -47,5 +47,6 @@ test(`kill -9 at random moments (${ROUNDS} rounds) then recovery loses nothing o
     await Promise.all(Array.from({ length: Math.min(parallel, ROUNDS - start) }, (_, i) => round(start + i)));
   }
   assert.equal(outcomes.length, ROUNDS);
-  assert.ok(outcomes.every((o) => o.partsRecovered >= 1), "every kill left a .part that recovery had to handle");
+  // A kill can land between a rename and the next file, leaving no .part; most leave one.
+  assert.ok(outcomes.filter((o) => o.partsRecovered >= 1).length > ROUNDS / 2, "kills left .part files for recovery");
 });
