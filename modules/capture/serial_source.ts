@@ -148,8 +148,8 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
       await new Promise<void>((resolve, reject) => opening.open((error) => (error ? reject(error) : resolve())));
     } catch (error) {
       lastError = error as Error;
-      nextAttemptAt = clock.now() + backoffMs;
       backoffMs = Math.min(backoffMs * 2, maxBackoffMs);
+      nextAttemptAt = clock.now() + backoffMs;
       throw new SourceDisconnectedError(`could not open serial device ${path}: ${(error as Error).message}`, { cause: error });
     }
     const opened = clock.now();
