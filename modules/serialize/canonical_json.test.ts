@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import fc from "fast-check";
-import { CANONICAL_MAX_DEPTH, canonicalJson, contentHash, NotJsonError } from "./mod.ts";
+import { canonicalJson, contentHash, NotJsonError } from "./mod.ts";
 
 /** Builds a double from its IEEE 754 bit pattern, as the RFC 8785 Appendix B table gives it. */
 function fromIeeeHex(hex: string): number {
@@ -125,8 +125,20 @@ describe("canonicalJson (RFC 8785)", () => {
       assert.throws(() => canonicalJson(bad), (error: unknown) => error instanceof NotJsonError && error.code === "SERIALIZE_NOT_JSON");
     }
     let deep: unknown = 1;
-    for (let i = 0; i < CANONICAL_MAX_DEPTH + 1; i++) deep = [deep];
-    assert.throws(() => canonicalJson(deep), NotJsonError);
+    for (let i = 0; i < 1_000_000; i++) deep = [deep];
+    assert.throws(() => canonicalJson(deep), NotJsonError, "nesting past the stack is refused, not a RangeError");
+    assert.throws(() => canonicalJson({ toJSON: () => "x" }), NotJsonError);
+  });
+
+  test("a literal backslash-u text is not mistaken for a lone surrogate, and a lone surrogate after a backslash is", () => {
+    assert.equal(canonicalJson({ path: "C:\\ud800" }), '{"path":"C:\\\\ud800"}');
+    assert.throws(() => canonicalJson(["\\\ud800"]), NotJsonError);
+    assert.throws(() => canonicalJson({ ["a\udfff"]: 1 }), NotJsonError);
+  });
+
+  test("integer-like keys sort as strings, not in JavaScript's numeric property order", () => {
+    assert.equal(canonicalJson({ 10: 1, 2: 2, 1: 3, a: 4, "": 5 }), '{"":5,"1":3,"10":1,"2":2,"a":4}');
+    assert.equal(canonicalJson({ x: [{ 9: true, 10: false }] }), '{"x":[{"10":false,"9":true}]}');
   });
 
   test("keys set to undefined are omitted and null-prototype objects are plain data", () => {

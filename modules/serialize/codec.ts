@@ -375,22 +375,29 @@ function topLevelPrimitives<P>(payload: unknown): P | undefined {
 function nestingExceeds(text: string, maxDepth: number): boolean {
   let depth = 0;
   const length = text.length;
-  for (let i = 0; i < length; i++) {
+  let i = 0;
+  while (i < length) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
-      // Skip to the closing quote, stepping over escaped characters.
-      i++;
-      while (i < length) {
-        const s = text.charCodeAt(i);
-        if (s === 0x5c) i += 2;
-        else if (s === 0x22) break;
-        else i++;
+      // Jump to the closing quote: the next quote not escaped by an odd run of backslashes.
+      let close = text.indexOf('"', i + 1);
+      while (close > 0) {
+        let backslashes = 0;
+        while (text.charCodeAt(close - 1 - backslashes) === 0x5c) backslashes++;
+        if ((backslashes & 1) === 0) break;
+        close = text.indexOf('"', close + 1);
       }
-    } else if (c === 0x5b || c === 0x7b) {
+      // An unterminated string cannot nest further; JSON.parse reports it.
+      if (close < 0) return false;
+      i = close + 1;
+      continue;
+    }
+    if (c === 0x5b || c === 0x7b) {
       if (++depth > maxDepth) return true;
     } else if (c === 0x5d || c === 0x7d) {
       depth--;
     }
+    i++;
   }
   return false;
 }

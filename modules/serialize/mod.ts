@@ -14,7 +14,7 @@ export {
   MAX_REPORTED_ISSUES,
   type Upgrade,
 } from "./codec.ts";
-export { CANONICAL_MAX_DEPTH, canonicalJson, contentHash } from "./canonical_json.ts";
+export { canonicalJson, contentHash } from "./canonical_json.ts";
 export {
   InvalidCodecError,
   InvalidOptionsError,
