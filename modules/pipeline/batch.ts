@@ -90,6 +90,7 @@ export function batch<T>(options: BatchOptions): Stage<T, T[]> {
         items.push(result.value);
       }
       if (items.length > 0) {
+        stopTimer();
         context.setInFlight(0);
         yield items;
       }

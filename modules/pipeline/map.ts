@@ -63,6 +63,7 @@ export function map<I, O>(
     let failure: { error: unknown } | undefined;
     let pulling = false;
     let inputDone = false;
+    let ended = false;
     let wake: (() => void) | undefined;
     const notify = (): void => {
       const resume = wake;
@@ -104,7 +105,8 @@ export function map<I, O>(
         (result) => {
           pulling = false;
           if (result.done) inputDone = true;
-          else start(result.value);
+          // An input that answers after the stage ended: the item is not ours to process any more.
+          else if (!ended) start(result.value);
           notify();
         },
         (error: unknown) => {
@@ -141,6 +143,7 @@ export function map<I, O>(
         });
       }
     } finally {
+      ended = true;
       context.signal.removeEventListener("abort", forwardAbort);
       if (running.size > 0) {
         calls.abort(failure?.error ?? context.signal.reason);

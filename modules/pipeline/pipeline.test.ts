@@ -377,3 +377,26 @@ test("nonsense options throw InvalidOptionsError before any item moves", async (
   assert.throws(() => named("", map((x: number) => x)), InvalidOptionsError);
   assert.equal(source.pulls(), 0);
 });
+
+test("aborting while a consumer iterates pipeline() throws AbortError from the loop after everything stopped", async () => {
+  const source = countingAsyncSource(1_000_000);
+  const controller = new AbortController();
+  let stageClosed = false;
+  const watch: Stage<number, number> = async function* watch(input) {
+    try {
+      yield* input;
+    } finally {
+      stageClosed = true;
+    }
+  };
+  const seen: number[] = [];
+  await assert.rejects(async () => {
+    for await (const x of pipeline(source.items, [watch], { signal: controller.signal })) {
+      seen.push(x);
+      if (x === 10) controller.abort("enough");
+    }
+  }, (error: unknown) => error instanceof AbortError && error.cause === "enough");
+  assert.equal(seen.at(-1), 10);
+  assert.equal(stageClosed, true);
+  assert.equal(source.closed(), true);
+});

@@ -181,6 +181,7 @@ class PipelineOutput implements AsyncIterableIterator<unknown> {
   readonly #create: () => PipelineRun;
   #run: PipelineRun | undefined;
   #done = false;
+  #returned = false;
 
   constructor(create: () => PipelineRun) {
     this.#create = create;
@@ -203,8 +204,6 @@ class PipelineOutput implements AsyncIterableIterator<unknown> {
     if (stopped && !this.#returned) throw stopped.reason;
     return { done: true, value: undefined };
   }
-
-  #returned = false;
 
   async return(): Promise<IteratorResult<unknown, undefined>> {
     this.#returned = true;
