@@ -43,3 +43,4 @@ export {
   type RenderResult,
   type RetryOptions,
 } from "./render_cache.ts";
+export { type RenderJob, renderJobs, type RenderJobsOptions, type RenderJobsResult } from "./render_jobs.ts";
