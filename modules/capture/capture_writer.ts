@@ -70,6 +70,8 @@ interface OpenFile {
   readonly openedAtMs: number;
   readonly channels: Map<string, number>;
   readonly sequences: number[];
+  /** Whether the directory was fsynced since this file was created (done at its first flush). */
+  nameSynced: boolean;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -87,6 +89,11 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 function encodeSample(sample: unknown): Uint8Array {
   if (sample instanceof Uint8Array) return sample;
   return encoder.encode(JSON.stringify(sample) ?? "null");
+}
+
+/** Epoch milliseconds to MCAP nanoseconds at microsecond precision (exact in a double, unlike ns). */
+function toLogTime(ms: number): bigint {
+  return BigInt(Math.round(ms * 1000)) * 1000n;
 }
 
 function asError(error: unknown): Error {
@@ -160,7 +167,7 @@ class FileCaptureWriter implements CaptureWriter {
       const open = this.#files.get(collector);
       const channelId = open?.channels.get(method);
       if (open && channelId !== undefined && this.#clock.now() - open.openedAtMs < this.#maxFileAgeMs) {
-        const chunkFull = open.file.addMessage(channelId, open.sequences[channelId]!++, BigInt(Math.round(now * 1e6)), data);
+        const chunkFull = open.file.addMessage(channelId, open.sequences[channelId]!++, toLogTime(now), data);
         if (!chunkFull && open.file.size < this.#maxFileBytes) return RESOLVED;
         return this.#enqueue(() => this.#afterAppend(open, chunkFull));
       }
@@ -218,6 +225,11 @@ class FileCaptureWriter implements CaptureWriter {
       await this.#io(open, "flush", async () => {
         await open.file.flushChunk();
         await open.file.sync();
+        if (!open.nameSynced) {
+          // The first flush also makes the file's directory entry durable, so its chunks cannot vanish with it.
+          await syncDirectory(this.dir);
+          open.nameSynced = true;
+        }
       });
       chunks++;
     }
@@ -249,7 +261,7 @@ class FileCaptureWriter implements CaptureWriter {
       open.channels.set(method, channelId);
       open.sequences[channelId] = 0;
     }
-    const chunkFull = open.file.addMessage(channelId, open.sequences[channelId]!++, BigInt(Math.round(logTimeMs * 1e6)), data);
+    const chunkFull = open.file.addMessage(channelId, open.sequences[channelId]!++, toLogTime(logTimeMs), data);
     await this.#afterAppend(open, chunkFull);
   }
 
@@ -269,9 +281,7 @@ class FileCaptureWriter implements CaptureWriter {
     try {
       handle = await open(join(this.dir, name), "wx");
       const file = await McapCaptureFile.start(handle, { chunkBytes: this.#chunkBytes });
-      // Make the new directory entry durable, so flushed chunks of this file cannot vanish with it.
-      await syncDirectory(this.dir);
-      const opened: OpenFile = { collector, name, handle, file, openedAtMs, channels: new Map(), sequences: [] };
+      const opened: OpenFile = { collector, name, handle, file, openedAtMs, channels: new Map(), sequences: [], nameSynced: false };
       this.#files.set(collector, opened);
       this.#onEvent({ type: "file-opened", file: name });
       return opened;

@@ -110,8 +110,9 @@ export function createCollector<Sample>(options: CollectorOptions<Sample>): Coll
         lastError = error instanceof Error ? error : new Error(String(error));
       }
       const now = clock.now();
-      // The next tick is the first scheduled one not already in the past; the ones skipped are missed.
-      const next = Math.max(tick + 1, Math.ceil((now - startedAt) / periodMs - 1e-9));
+      // Like a ticker that drops ticks for a slow receiver: if the read ran past scheduled ticks, the latest
+      // of them runs at once (late) and the ones before it are missed; otherwise sleep until the next tick.
+      const next = Math.max(tick + 1, Math.floor((now - startedAt) / periodMs + 1e-9));
       missed += next - tick - 1;
       tick = next;
       const wait = startedAt + tick * periodMs - now;

@@ -1,0 +1,209 @@
+/**
+ * @deckhand/capture benchmarks.
+ *
+ * 1. Messages/s into MCAP files for 100-byte and 10-KB samples (JSON bytes, one collector and method). Baseline:
+ *    `@mcap/core`'s `McapWriter` alone writing the same bytes on one channel into one file, ended and fsynced.
+ *    Contender: the capture writer (its own chunking with flushable chunks, statistics, fsync on finish, rename,
+ *    directory fsync): goal within 1.2x of the baseline (ratio >= 0.83). Reference row: appending the same samples
+ *    as JSON lines through a file write stream (no goal).
+ * 2. Read-back: every message of a capture file through `McapIndexedReader`, against the same reader over the
+ *    file `McapWriter` wrote, with `McapStreamReader` over the capture file for reference.
+ * 3. Metrics: a 1 kHz collector (simulated temperature module into a capture writer, real clock) for 10 s
+ *    (2 s quick): tick jitter p50/p99 (lateness of each read after its scheduled tick), missed ticks, rate.
+ */
+import { createWriteStream } from "node:fs";
+import { mkdir, mkdtemp, open, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { McapIndexedReader, McapStreamReader, McapWriter } from "@mcap/core";
+import { createCaptureWriter, createCollector, createSimulatedTemperatureModule, systemClock } from "@deckhand/capture";
+import { type BenchGroup, type BenchMetric, defineSuite } from "../harness.ts";
+
+const encoder = new TextEncoder();
+
+/** A JSON sample of exactly `bytes` bytes, so every writer stores the same payload. */
+function sampleOf(bytes: number): Uint8Array {
+  const head = '{"seq":0,"pad":"';
+  const tail = '"}';
+  const data = encoder.encode(head + "x".repeat(bytes - head.length - tail.length) + tail);
+  if (data.byteLength !== bytes) throw new Error(`sample is ${data.byteLength} bytes, wanted ${bytes}`);
+  return data;
+}
+
+const T0 = BigInt(Date.UTC(2026, 0, 1)) * 1_000_000n;
+
+async function writeWithMcapCore(path: string, sample: Uint8Array, count: number): Promise<void> {
+  const handle = await open(path, "w");
+  let position = 0n;
+  const writer = new McapWriter({
+    writable: {
+      position: () => position,
+      write: async (buffer: Uint8Array) => {
+        await handle.write(buffer);
+        position += BigInt(buffer.byteLength);
+      },
+    },
+  });
+  await writer.start({ profile: "", library: "bench" });
+  const schemaId = await writer.registerSchema({ name: "bench.read", encoding: "jsonschema", data: encoder.encode("{}") });
+  const channelId = await writer.registerChannel({ topic: "/bench/read", schemaId, messageEncoding: "json", metadata: new Map() });
+  for (let i = 0; i < count; i++) {
+    const time = T0 + BigInt(i) * 1_000_000n;
+    await writer.addMessage({ channelId, sequence: i, logTime: time, publishTime: time, data: sample });
+  }
+  await writer.end();
+  await handle.sync();
+  await handle.close();
+}
+
+async function writeWithCapture(dir: string, sample: Uint8Array, count: number): Promise<void> {
+  const writer = createCaptureWriter({ dir, maxFileBytes: 1 << 30, flushIntervalMs: 60_000 });
+  const t0 = Date.UTC(2026, 0, 1);
+  for (let i = 0; i < count; i++) await writer.write("bench", "read", sample, t0 + i);
+  await writer.close();
+}
+
+async function writeJsonLines(path: string, sample: Uint8Array, count: number): Promise<void> {
+  const stream = createWriteStream(path);
+  const newline = encoder.encode("\n");
+  for (let i = 0; i < count; i++) {
+    if (!stream.write(sample)) await new Promise<void>((resolve) => stream.once("drain", () => resolve()));
+    stream.write(newline);
+  }
+  await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  const handle = await open(path, "r+");
+  await handle.sync();
+  await handle.close();
+}
+
+async function emptyDir(dir: string): Promise<void> {
+  for (const file of await readdir(dir)) await rm(join(dir, file), { recursive: true, force: true });
+}
+
+async function writeGroup(label: string, bytes: number, count: number): Promise<BenchGroup> {
+  const sample = sampleOf(bytes);
+  const root = await mkdtemp(join(tmpdir(), "deckhand-bench-capture-"));
+  const dirs = { core: join(root, "core"), capture: join(root, "capture"), lines: join(root, "lines") };
+  for (const dir of Object.values(dirs)) await mkdir(dir);
+  return {
+    name: `${count} ${label} samples into a file`,
+    baseline: {
+      name: "@mcap/core McapWriter alone",
+      fn: () => writeWithMcapCore(join(dirs.core, "core.mcap"), sample, count),
+      beforeEach: () => emptyDir(dirs.core),
+      unitsPerOp: count,
+      unit: "msgs",
+    },
+    tasks: [
+      {
+        name: "capture writer",
+        fn: () => writeWithCapture(dirs.capture, sample, count),
+        beforeEach: () => emptyDir(dirs.capture),
+        unitsPerOp: count,
+        unit: "msgs",
+      },
+      {
+        name: "JSON lines append (reference)",
+        fn: () => writeJsonLines(join(dirs.lines, "lines.jsonl"), sample, count),
+        beforeEach: () => emptyDir(dirs.lines),
+        unitsPerOp: count,
+        unit: "msgs",
+      },
+    ],
+    goals: { "capture writer": { min: 0.83 } },
+    teardown: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+async function readIndexed(bytes: Uint8Array): Promise<number> {
+  const reader = await McapIndexedReader.Initialize({
+    readable: {
+      size: async () => BigInt(bytes.byteLength),
+      read: async (offset: bigint, size: bigint) => bytes.subarray(Number(offset), Number(offset + size)),
+    },
+  });
+  let count = 0;
+  for await (const message of reader.readMessages()) count += message.data.byteLength > 0 ? 1 : 0;
+  return count;
+}
+
+function readStreaming(bytes: Uint8Array): number {
+  const reader = new McapStreamReader();
+  reader.append(bytes);
+  let count = 0;
+  for (let record = reader.nextRecord(); record; record = reader.nextRecord()) if (record.type === "Message") count++;
+  return count;
+}
+
+async function readGroup(count: number): Promise<BenchGroup> {
+  const sample = sampleOf(100);
+  const root = await mkdtemp(join(tmpdir(), "deckhand-bench-capture-read-"));
+  await writeWithMcapCore(join(root, "core.mcap"), sample, count);
+  await writeWithCapture(root, sample, count);
+  const captureFile = (await readdir(root)).find((f) => f.startsWith("bench_"))!;
+  const coreBytes = new Uint8Array(await readFile(join(root, "core.mcap")));
+  const captureBytes = new Uint8Array(await readFile(join(root, captureFile)));
+  await rm(root, { recursive: true, force: true });
+  const expect = (n: number): number => {
+    if (n !== count) throw new Error(`read ${n} messages, expected ${count}`);
+    return n;
+  };
+  return {
+    name: `read back ${count} 100 B messages`,
+    baseline: { name: "McapIndexedReader, McapWriter's file", fn: async () => expect(await readIndexed(coreBytes)), unitsPerOp: count, unit: "msgs" },
+    tasks: [
+      { name: "McapIndexedReader, capture file", fn: async () => expect(await readIndexed(captureBytes)), unitsPerOp: count, unit: "msgs" },
+      { name: "McapStreamReader, capture file", fn: () => expect(readStreaming(captureBytes)), unitsPerOp: count, unit: "msgs" },
+    ],
+  };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function collectorJitter(seconds: number): Promise<BenchMetric[]> {
+  const dir = await mkdtemp(join(tmpdir(), "deckhand-bench-capture-jitter-"));
+  const writer = createCaptureWriter({ dir, flushIntervalMs: 1000 });
+  const module = createSimulatedTemperatureModule({ seed: 1 });
+  const controller = new AbortController();
+  const periodMs = 1;
+  const readTimes: number[] = [];
+  const startedAt = systemClock.now();
+  const collector = createCollector({
+    name: "jitter",
+    rateHz: 1000 / periodMs,
+    writer,
+    signal: controller.signal,
+    source: {
+      read(signal) {
+        readTimes.push(systemClock.now());
+        return module.read(signal);
+      },
+    },
+  });
+  await systemClock.sleep(seconds * 1000);
+  controller.abort();
+  await collector.done;
+  await writer.close();
+  await rm(dir, { recursive: true, force: true });
+  // Lateness of each read after the tick it ran for (the collector's schedule is startedAt + k * period).
+  const lateness = readTimes.map((t) => (t - startedAt) % periodMs).sort((a, b) => a - b);
+  const stats = collector.stats();
+  return [
+    { name: "1 kHz collector tick jitter p50", value: percentile(lateness, 50) * 1000, unit: "µs", note: `${seconds} s, ${readTimes.length} reads` },
+    { name: "1 kHz collector tick jitter p99", value: percentile(lateness, 99) * 1000, unit: "µs" },
+    { name: "1 kHz collector missed ticks", value: stats.missed, unit: "ticks", note: `of ${seconds * 1000}` },
+    { name: "1 kHz collector effective rate", value: stats.effectiveRateHz, unit: "Hz" },
+  ];
+}
+
+export default defineSuite({
+  name: "capture",
+  groups: async ({ quick }) => [
+    await writeGroup("100 B", 100, quick ? 5_000 : 20_000),
+    await writeGroup("10 KB", 10_000, quick ? 500 : 2_000),
+    await readGroup(quick ? 5_000 : 20_000),
+  ],
+  metrics: ({ quick }) => collectorJitter(quick ? 2 : 10),
+});
