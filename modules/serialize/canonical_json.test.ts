@@ -141,6 +141,29 @@ describe("canonicalJson (RFC 8785)", () => {
     assert.equal(canonicalJson({ x: [{ 9: true, 10: false }] }), '{"x":[{"10":false,"9":true}]}');
   });
 
+  test("agrees with a plain recursive reference serializer, integer-like keys included (property)", () => {
+    const reference = (value: unknown): string => {
+      if (Array.isArray(value)) return `[${value.map(reference).join(",")}]`;
+      if (typeof value === "object" && value !== null) {
+        const record = value as Record<string, unknown>;
+        const keys = Object.keys(record).sort().filter((key) => record[key] !== undefined);
+        return `{${keys.map((key) => `${JSON.stringify(key)}:${reference(record[key])}`).join(",")}}`;
+      }
+      return JSON.stringify(value);
+    };
+    const values = fc.object({
+      key: fc.oneof(fc.string(), fc.nat(30).map(String)),
+      maxDepth: 4,
+      values: [fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.double({ noNaN: true, noDefaultInfinity: true })],
+    });
+    fc.assert(
+      fc.property(values, (value) => {
+        assert.equal(canonicalJson(value), reference(value));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   test("keys set to undefined are omitted and null-prototype objects are plain data", () => {
     const bare = Object.create(null) as Record<string, unknown>;
     bare.b = 1;

@@ -26,7 +26,10 @@ function serializeString(text: string): string {
   return JSON.stringify(text);
 }
 
-/** The explicit serializer, for objects whose sorted key order a JS object cannot hold (integer-like keys). */
+/**
+ * The explicit serializer, for the objects whose sorted key order a JS object cannot hold (integer-like keys
+ * such as `"10"` before `"2"`) and their ancestors; every child goes back through the fast path.
+ */
 function serialize(value: unknown): string {
   switch (typeof value) {
     case "string":
@@ -45,7 +48,7 @@ function serialize(value: unknown): string {
           if (i > 0) out += ",";
           const item: unknown = value[i];
           if (item === undefined) throw new NotJsonError(`undefined has no JSON form in an array (index ${i})`);
-          out += serialize(item);
+          out += serializeValue(item);
         }
         return out + "]";
       }
@@ -61,7 +64,7 @@ function serialize(value: unknown): string {
         first = false;
         out += serializeString(key);
         out += ":";
-        out += serialize(item);
+        out += serializeValue(item);
       }
       return out + "}";
     }
@@ -153,18 +156,7 @@ function canonicalReplacer(this: unknown, key: string, _value: unknown): unknown
  */
 export function canonicalJson(value: unknown): string {
   try {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(value, canonicalReplacer) as string | undefined;
-      if (text !== undefined && hasEscapedLoneSurrogate(text)) {
-        throw new NotJsonError("a string with a lone surrogate has no canonical form (RFC 8785 section 3.2.2.2)");
-      }
-    } catch (error) {
-      if (error !== NEEDS_SLOW_PATH) throw error;
-      text = serialize(value);
-    }
-    if (text === undefined) throw new NotJsonError(`a ${typeof value} has no JSON form`);
-    return text;
+    return serializeValue(value);
   } catch (error) {
     if (error instanceof NotJsonError) throw error;
     // JSON.stringify's own refusals: a cycle (TypeError), a bigint (TypeError), nesting past the stack (RangeError).
@@ -173,6 +165,23 @@ export function canonicalJson(value: unknown): string {
     });
   }
 }
+
+/** Serializes through the fast path, falling back to the explicit serializer only where an object needs it. */
+function serializeValue(value: unknown): string {
+  if (typeof value !== "object" || value === null) return serialize(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value, canonicalReplacer) as string;
+  } catch (error) {
+    if (error !== NEEDS_SLOW_PATH) throw error;
+    return serialize(value);
+  }
+  if (hasEscapedLoneSurrogate(text)) {
+    throw new NotJsonError("a string with a lone surrogate has no canonical form (RFC 8785 section 3.2.2.2)");
+  }
+  return text;
+}
+
 /**
  * The SHA-256 (lowercase hex) of the UTF-8 bytes of `canonicalJson(value)`: a content address that does not
  * depend on key order. Synchronous (`node:crypto`, available on Node and Deno) so keys can be computed inline,
