@@ -4,8 +4,7 @@
  *
  * @example
  * ```ts
- * import { createCaptureWriter, createCollector, createSimulatedTemperatureModule, recoverCaptureDir } from "@deckhand/capture";
- *
+ * // createCaptureWriter, createCollector, createSimulatedTemperatureModule, recoverCaptureDir: this package's exports
  * await recoverCaptureDir("/var/lib/deckhand/capture");
  * const writer = createCaptureWriter({ dir: "/var/lib/deckhand/capture", flushIntervalMs: 500 });
  * const controller = new AbortController();
