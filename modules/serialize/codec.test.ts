@@ -277,6 +277,12 @@ describe("defineCodec versions and upgrades", () => {
     assert.deepEqual(invalid.error.issues.map((issue) => issue.path), [["n"]]);
   });
 
+  test("a record cut off mid-body (text that does not parse) still yields its leading id and timestamps", () => {
+    const result = runCodec.decode('{"id":"r7","createdAt":"2024-05-01T10:00:00Z","status":"ok","body":{"commands":[{"id":"c', 3);
+    assertDecodeFailed(result, "INVALID_STORED_DATA");
+    assert.deepEqual(result.partial, { id: "r7", createdAt: "2024-05-01T10:00:00Z", status: "ok" });
+  });
+
   test("a corrupt body still yields the id and timestamps through the default partial", () => {
     const result = runCodec.decode('{"id":"r1","createdAt":"2024-05-01T10:00:00Z","status":42,"body":[1,2]}', 3);
     assertDecodeFailed(result, "INVALID_STORED_DATA");

@@ -6,6 +6,7 @@
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { InvalidCodecError, InvalidTrustedTextError, InvalidValueError, type SerializeIssue } from "./errors.ts";
+import { salvageFields } from "./salvage_fields.ts";
 
 /** The stable codes a failed decode carries. */
 export type DecodeErrorCode = "INVALID_STORED_DATA" | "FUTURE_VERSION" | "UPGRADE_FAILED";
@@ -82,8 +83,9 @@ export interface CodecDefinition<S extends StandardSchemaV1> {
   /** `upgrades[n]` moves a payload from version `n` to `n + 1`; keys are integers from 1 to `version - 1`. */
   readonly upgrades?: Readonly<Record<number, Upgrade>>;
   /**
-   * Reads what it can from a payload that failed (parsed JSON, possibly an older or newer shape). It may
-   * throw or return `undefined`. Default: the top-level string, number, boolean and null fields of an object.
+   * Reads what it can from a payload that failed: the parsed JSON (possibly an older or newer shape), or, for
+   * text that does not parse (truncated, corrupt), the top-level scalar fields salvaged from its readable part.
+   * It may throw or return `undefined`. Default: the top-level string, number, boolean and null fields.
    */
   readonly partial?: (payload: unknown) => Partial<StandardSchemaV1.InferOutput<S>> | undefined;
   /** Size and depth bounds; see `CodecLimits`. */
@@ -213,13 +215,19 @@ export function defineCodec<S extends StandardSchemaV1>(
           );
         }
         if (text.length > maxDepth && nestingExceeds(text, maxDepth)) {
-          return failure("INVALID_STORED_DATA", `stored text nests deeper than the codec's maxDepth of ${maxDepth}`, text, storedVersion, undefined);
+          return failure(
+            "INVALID_STORED_DATA",
+            `stored text nests deeper than the codec's maxDepth of ${maxDepth}`,
+            text,
+            storedVersion,
+            salvageFields(text),
+          );
         }
         let payload: unknown;
         try {
           payload = JSON.parse(text);
         } catch (error) {
-          return failure("INVALID_STORED_DATA", `stored text is not JSON (${errorMessage(error)})`, text, storedVersion, undefined);
+          return failure("INVALID_STORED_DATA", `stored text is not JSON (${errorMessage(error)})`, text, storedVersion, salvageFields(text));
         }
         if (storedVersion > version) {
           return failure(
@@ -361,7 +369,8 @@ function topLevelPrimitives<P>(payload: unknown): P | undefined {
   let found = false;
   for (const [key, value] of Object.entries(payload)) {
     if (value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
-      picked[key] = value;
+      // defineProperty, not assignment: a stored "__proto__" key must stay a plain field.
+      Object.defineProperty(picked, key, { value, enumerable: true, writable: true, configurable: true });
       found = true;
     }
   }
