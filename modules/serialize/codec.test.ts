@@ -221,6 +221,24 @@ describe("defineCodec decode never throws", () => {
     assertDecodeFailed(result, "INVALID_STORED_DATA");
   });
 
+  test("a validator that throws is reported as INVALID_STORED_DATA with the partial record", () => {
+    const throwingSchema: StandardSchemaV1<unknown, { id: string }> = {
+      "~standard": {
+        version: 1,
+        vendor: "test",
+        validate: () => {
+          throw new TypeError("validator bug");
+        },
+      },
+    };
+    const codec = defineCodec({ name: "throwing-schema", version: 1, schema: throwingSchema });
+    const result = codec.decode('{"id":"a1","body":[]}', 1);
+    assertDecodeFailed(result, "INVALID_STORED_DATA");
+    assert.match(result.error.message, /validator bug/);
+    assert.deepEqual(result.partial, { id: "a1" });
+    assert.throws(() => codec.encode({ id: "a1" }), InvalidValueError);
+  });
+
   test("text nested deeper than maxDepth is refused before parsing; brackets inside strings do not count", () => {
     const shallow = defineCodec({ name: "shallow", version: 1, schema: jsonSchema, limits: { maxDepth: 3 } });
     assert.ok(shallow.decode('[[["[[[[[[[[[[{{{{{{"]]]', 1).ok);

@@ -176,7 +176,12 @@ export function defineCodec<S extends StandardSchemaV1>(
     name,
     version,
     encode(value: T): EncodedRecord {
-      const issues = validate(schema, value);
+      let issues: readonly SerializeIssue[] | "async";
+      try {
+        issues = validate(schema, value);
+      } catch (error) {
+        throw new InvalidValueError(`${name}: the schema could not validate the value: ${errorMessage(error)}`, [], { cause: error });
+      }
       if (issues === "async") {
         throw new InvalidCodecError(`${name}: the schema validates asynchronously; codecs need a synchronous schema`);
       }
@@ -255,12 +260,24 @@ export function defineCodec<S extends StandardSchemaV1>(
           }
           payload = next;
         }
-        const issues = validate(schema, payload);
+        const upgraded = storedVersion < version;
+        let issues: readonly SerializeIssue[] | "async";
+        try {
+          issues = validate(schema, payload);
+        } catch (error) {
+          // A validator that throws (or recurses past the stack) on hostile data has still rejected it.
+          return failure(
+            upgraded ? "UPGRADE_FAILED" : "INVALID_STORED_DATA",
+            `the schema could not validate the stored data: ${errorMessage(error)}`,
+            text,
+            storedVersion,
+            payload,
+          );
+        }
         if (issues === "async") {
           return failure("INVALID_STORED_DATA", "the schema validates asynchronously; codecs need a synchronous schema", text, storedVersion, payload);
         }
         if (issues.length > 0) {
-          const upgraded = storedVersion < version;
           return failure(
             upgraded ? "UPGRADE_FAILED" : "INVALID_STORED_DATA",
             `${upgraded ? `after upgrading from version ${storedVersion}, ` : ""}stored data fails the schema: ${describe(issues)}`,
@@ -272,8 +289,8 @@ export function defineCodec<S extends StandardSchemaV1>(
         }
         return { ok: true, value: payload as T };
       } catch (error) {
-        // Last line of defence for "never throws": a validator or partial reader that overflows the stack or
-        // throws on hostile data is reported as invalid data, with the cause in the message.
+        // Last line of defence for "never throws": anything unforeseen (an upgrade returning a hostile object
+        // whose getters throw, a stack overflow outside the validator) is reported as invalid data.
         return {
           ok: false,
           error: {
