@@ -423,6 +423,8 @@ class FileRenderCache implements RenderCache {
       const output = await renderer.render(input, { signal: this.#abort.signal });
       body = await writeDurably(temp, output);
       await rename(temp, join(dir, `${key}.out`));
+      // The output's directory entry is durable before any status can say "ready".
+      await syncDirectory(dir);
     } catch (error) {
       await rm(temp, { force: true });
       return await this.#recordFailure(renderer, key, attempts + 1, error);
