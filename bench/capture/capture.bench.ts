@@ -4,8 +4,8 @@
  * 1. Messages/s into MCAP files for 100-byte and 10-KB samples (JSON bytes, one collector and method). Baseline:
  *    `@mcap/core`'s `McapWriter` alone writing the same bytes on one channel into one file, ended and fsynced.
  *    Contender: the capture writer (its own chunking with flushable chunks, statistics, fsync on finish, rename,
- *    directory fsync): goal within 1.2x of the baseline (ratio >= 0.83). Reference row: appending the same samples
- *    as JSON lines through a file write stream (no goal).
+ *    directory fsync): goal within 1.2x of the baseline (ratio >= 0.83). Reference rows (no goal): the capture
+ *    writer with zstd chunks, and appending the same samples as JSON lines through a file write stream.
  * 2. Read-back: every message of a capture file through `McapIndexedReader`, against the same reader over the
  *    file `McapWriter` wrote, with `McapStreamReader` over the capture file for reference.
  * 3. Metrics: a 1 kHz collector (simulated temperature module into a capture writer, real clock) for 10 s
@@ -56,8 +56,8 @@ async function writeWithMcapCore(path: string, sample: Uint8Array, count: number
   await handle.close();
 }
 
-async function writeWithCapture(dir: string, sample: Uint8Array, count: number): Promise<void> {
-  const writer = createCaptureWriter({ dir, maxFileBytes: 1 << 30, flushIntervalMs: 60_000 });
+async function writeWithCapture(dir: string, sample: Uint8Array, count: number, compression: "none" | "zstd" = "none"): Promise<void> {
+  const writer = createCaptureWriter({ dir, maxFileBytes: 1 << 30, flushIntervalMs: 60_000, compression });
   const t0 = Date.UTC(2026, 0, 1);
   for (let i = 0; i < count; i++) await writer.write("bench", "read", sample, t0 + i);
   await writer.close();
@@ -83,7 +83,7 @@ async function emptyDir(dir: string): Promise<void> {
 async function writeGroup(label: string, bytes: number, count: number): Promise<BenchGroup> {
   const sample = sampleOf(bytes);
   const root = await mkdtemp(join(tmpdir(), "deckhand-bench-capture-"));
-  const dirs = { core: join(root, "core"), capture: join(root, "capture"), lines: join(root, "lines") };
+  const dirs = { core: join(root, "core"), capture: join(root, "capture"), zstd: join(root, "zstd"), lines: join(root, "lines") };
   for (const dir of Object.values(dirs)) await mkdir(dir);
   return {
     name: `${count} ${label} samples into a file`,
@@ -99,6 +99,13 @@ async function writeGroup(label: string, bytes: number, count: number): Promise<
         name: "capture writer",
         fn: () => writeWithCapture(dirs.capture, sample, count),
         beforeEach: () => emptyDir(dirs.capture),
+        unitsPerOp: count,
+        unit: "msgs",
+      },
+      {
+        name: "capture writer, zstd chunks (reference)",
+        fn: () => writeWithCapture(dirs.zstd, sample, count, "zstd"),
+        beforeEach: () => emptyDir(dirs.zstd),
         unitsPerOp: count,
         unit: "msgs",
       },

@@ -59,6 +59,29 @@ test("files read back with the indexed and streaming readers hold exactly the ca
   });
 });
 
+test("zstd-compressed files read back with both readers and recover from a crash copy", async () => {
+  await withDir(async (dir) => {
+    const writer = createCaptureWriter({ dir, compression: "zstd", chunkBytes: 4096, flushIntervalMs: 3_600_000 });
+    const values = Array.from({ length: 300 }, (_, i) => ({ i, currentC: 23 + (i % 7) / 10, targetC: null }));
+    for (const value of values.slice(0, 200)) await writer.write("temp", "M105", value);
+    await writer.flush();
+    const crashed = join(dir, "crashed");
+    await mkdir(crashed);
+    const part = (await readdir(dir)).find((f) => f.endsWith(".mcap.part"))!;
+    await copyFile(join(dir, part), join(crashed, part));
+    for (const value of values.slice(200)) await writer.write("temp", "M105", value);
+    await writer.close();
+    const [file] = await finishedFiles(dir);
+    const indexed = await readIndexed(join(dir, file!));
+    assert.deepEqual(indexed.messages.map((m) => m.value), values);
+    assert.deepEqual((await readStreaming(join(dir, file!))).map((m) => m.value), values);
+    assert.ok(indexed.reader.chunkIndexes.every((c) => c.compression === "zstd" && c.compressedSize < c.uncompressedSize));
+    const [report] = await recoverCaptureDir(crashed);
+    assert.equal(report!.recoveredMessages, 200);
+    assert.deepEqual((await readIndexed(join(crashed, report!.output!))).messages.map((m) => m.value), values.slice(0, 200));
+  });
+});
+
 test("a file is finished and renamed to .mcap when it reaches maxFileBytes, and sequences increase", async () => {
   await withDir(async (dir) => {
     const finished: string[] = [];
@@ -81,15 +104,17 @@ test("a file is finished and renamed to .mcap when it reaches maxFileBytes, and 
   });
 });
 
-test("a file is finished when it reaches maxFileAgeMs, measured on the injected clock", async () => {
+test("a file is finished at the first flush after it reaches maxFileAgeMs, measured on the injected clock", async () => {
   await withDir(async (dir) => {
     const clock = createVirtualClock();
     const writer = createCaptureWriter({ dir, clock, maxFileAgeMs: 60_000 });
     await writer.write("temp", "M105", { n: 1 });
     clock.advance(59_999);
     await writer.write("temp", "M105", { n: 2 });
+    await writer.flush(); // age is checked at every flush (the timer's, or this one)
     assert.deepEqual(await finishedFiles(dir), []);
     clock.advance(1);
+    await writer.flush();
     await writer.write("temp", "M105", { n: 3 });
     const files = await finishedFiles(dir);
     assert.equal(files.length, 1);

@@ -16,7 +16,10 @@ import { deleteEveryNthFinishedFile, statfsFreeBytes } from "./disk_policy.ts";
 import type { DiskPolicy } from "./disk_policy.ts";
 import { CaptureError, CaptureFileError, DiskFullError, InvalidOptionsError, WriterClosedError } from "./errors.ts";
 import { syncDirectory } from "./sync_directory.ts";
-import { McapCaptureFile } from "./mcap_capture_file.ts";
+import { CHUNK_FULL, FILE_FULL, MESSAGE_BUFFERED, McapCaptureFile } from "./mcap_capture_file.ts";
+import type { AppendStatus, ChunkCompressor } from "./mcap_capture_file.ts";
+import { isChunkCompression, loadChunkCompressor } from "./chunk_compression.ts";
+import type { ChunkCompression } from "./chunk_compression.ts";
 
 /** Options of `createCaptureWriter`. Only `dir` is required. */
 export interface CaptureWriterOptions {
@@ -24,15 +27,21 @@ export interface CaptureWriterOptions {
   readonly dir: string;
   /** A file is finished and renamed to `.mcap` at the first write that takes it to this size. Default 64 MiB. */
   readonly maxFileBytes?: number;
-  /** A file is finished once it is this old (checked on writes and every flush interval). Default 5 minutes. */
+  /**
+   * A file is finished at the first flush (every `flushIntervalMs`, or `flush()`) after it is this old, or at
+   * the next write that needs a new channel. Default 5 minutes.
+   */
   readonly maxFileAgeMs?: number;
   /**
    * How often buffered messages are written as complete chunks and fsynced. A `kill -9` (or power cut) loses at
    * most the messages written in the last `flushIntervalMs`. Default 1000.
    */
   readonly flushIntervalMs?: number;
-  /** Chunk compression. Only `"none"` ships: see the README for why. Default `"none"`. */
-  readonly compression?: "none";
+  /**
+   * Chunk compression: `"zstd"` (Foxglove's own wasm codec; readers then need `loadDecompressHandlers()`) or
+   * `"none"`. Default `"none"`.
+   */
+  readonly compression?: ChunkCompression;
   /** A chunk is also ended when its records reach this size. Default 1 MiB (or `maxFileBytes` if smaller). */
   readonly chunkBytes?: number;
   /** Time source for log times and file ages. Default `systemClock`. The flush timer always runs on real time. */
@@ -106,6 +115,8 @@ class FileCaptureWriter implements CaptureWriter {
   readonly #maxFileAgeMs: number;
   readonly #flushIntervalMs: number;
   readonly #chunkBytes: number;
+  readonly #compression: ChunkCompression;
+  #compressor: Promise<ChunkCompressor | undefined> | undefined;
   readonly #clock: Clock;
   readonly #disk: DiskPolicy | undefined;
   readonly #onEvent: (event: CaptureEvent) => void;
@@ -132,9 +143,10 @@ class FileCaptureWriter implements CaptureWriter {
     this.#flushIntervalMs = positive("flushIntervalMs", options.flushIntervalMs, 1000);
     this.#chunkBytes = positive("chunkBytes", options.chunkBytes, Math.min(1024 * 1024, this.#maxFileBytes));
     const compression = options.compression ?? "none";
-    if (compression !== "none") {
-      throw new InvalidOptionsError(`compression "${String(compression)}" is not supported; use "none"`);
+    if (!isChunkCompression(compression)) {
+      throw new InvalidOptionsError(`compression "${String(compression)}" is not supported; use "none" or "zstd"`);
     }
+    this.#compression = compression;
     if (options.disk) {
       positive("disk.minFreeBytes", options.disk.minFreeBytes, 0);
       const policy = options.disk.policy;
@@ -161,23 +173,23 @@ class FileCaptureWriter implements CaptureWriter {
     } catch (error) {
       return Promise.reject(new CaptureError(`sample of ${collector}/${method} is not JSON-serializable`, { cause: error }));
     }
-    const now = logTimeMs ?? this.#clock.now();
     if (this.#queued === 0) {
       // Fast path: the file and channel exist and no I/O is due, so the message is buffered synchronously.
       const open = this.#files.get(collector);
       const channelId = open?.channels.get(method);
-      if (open && channelId !== undefined && this.#clock.now() - open.openedAtMs < this.#maxFileAgeMs) {
-        const chunkFull = open.file.addMessage(channelId, open.sequences[channelId]!++, toLogTime(now), data);
-        if (!chunkFull && open.file.size < this.#maxFileBytes) return RESOLVED;
-        return this.#enqueue(() => this.#afterAppend(open, chunkFull));
+      if (channelId !== undefined) {
+        const status = open!.file.addMessage(channelId, open!.sequences[channelId]!++, toLogTime(logTimeMs ?? this.#clock.now()), data);
+        if (status === MESSAGE_BUFFERED) return RESOLVED;
+        return this.#enqueue(() => this.#afterAppend(open!, status));
       }
     }
+    const now = logTimeMs ?? this.#clock.now();
     return this.#enqueue(() => this.#writeSlow(collector, method, data, now));
   }
 
   flush(): Promise<void> {
     if (this.#closed) return this.#closing ?? RESOLVED;
-    return this.#enqueue(() => this.#flushAll());
+    return this.#enqueue(() => this.#flushAndRotate());
   }
 
   close(): Promise<void> {
@@ -206,16 +218,21 @@ class FileCaptureWriter implements CaptureWriter {
     this.#tickPending = true;
     this.#enqueue(async () => {
       this.#tickPending = false;
-      const now = this.#clock.now();
-      for (const open of [...this.#files.values()]) {
-        if (now - open.openedAtMs >= this.#maxFileAgeMs) await this.#finish(open);
-      }
-      await this.#flushAll();
+      await this.#flushAndRotate();
     }).catch((error: unknown) => {
       // A background flush failure is reported now and rejects the next write, flush or close.
       this.#failure ??= asError(error);
       this.#onEvent({ type: "error", error: asError(error) });
     });
+  }
+
+  /** Finishes the files that reached `maxFileAgeMs`, then flushes the others. */
+  async #flushAndRotate(): Promise<void> {
+    const now = this.#clock.now();
+    for (const open of [...this.#files.values()]) {
+      if (now - open.openedAtMs >= this.#maxFileAgeMs) await this.#finish(open);
+    }
+    await this.#flushAll();
   }
 
   async #flushAll(): Promise<void> {
@@ -236,9 +253,9 @@ class FileCaptureWriter implements CaptureWriter {
     if (chunks > 0) this.#onEvent({ type: "flushed", chunks });
   }
 
-  async #afterAppend(open: OpenFile, chunkFull: boolean): Promise<void> {
-    if (chunkFull) await this.#io(open, "write", () => open.file.flushChunk());
-    if (open.file.size >= this.#maxFileBytes) await this.#finish(open);
+  async #afterAppend(open: OpenFile, status: AppendStatus): Promise<void> {
+    if (status === FILE_FULL) await this.#finish(open);
+    else if (status === CHUNK_FULL) await this.#io(open, "write", () => open.file.flushChunk());
   }
 
   async #writeSlow(collector: string, method: string, data: Uint8Array, logTimeMs: number): Promise<void> {
@@ -261,8 +278,8 @@ class FileCaptureWriter implements CaptureWriter {
       open.channels.set(method, channelId);
       open.sequences[channelId] = 0;
     }
-    const chunkFull = open.file.addMessage(channelId, open.sequences[channelId]!++, toLogTime(logTimeMs), data);
-    await this.#afterAppend(open, chunkFull);
+    const status = open.file.addMessage(channelId, open.sequences[channelId]!++, toLogTime(logTimeMs), data);
+    await this.#afterAppend(open, status);
   }
 
   async #openFile(collector: string): Promise<OpenFile> {
@@ -280,7 +297,13 @@ class FileCaptureWriter implements CaptureWriter {
     let handle: FileHandle | undefined;
     try {
       handle = await open(join(this.dir, name), "wx");
-      const file = await McapCaptureFile.start(handle, { chunkBytes: this.#chunkBytes });
+      this.#compressor ??= loadChunkCompressor(this.#compression);
+      const compress = await this.#compressor;
+      const file = await McapCaptureFile.start(handle, {
+        chunkBytes: this.#chunkBytes,
+        fullBytes: this.#maxFileBytes,
+        ...(compress ? { compress } : {}),
+      });
       const opened: OpenFile = { collector, name, handle, file, openedAtMs, channels: new Map(), sequences: [], nameSynced: false };
       this.#files.set(collector, opened);
       this.#onEvent({ type: "file-opened", file: name });

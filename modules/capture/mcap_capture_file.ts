@@ -11,6 +11,15 @@ import { crc32, crc32Final, crc32Init, crc32Update } from "@foxglove/crc";
 import { McapChunkBuilder, McapRecordBuilder, Opcode } from "@mcap/core";
 import type { Channel, ChunkIndex, Schema, Statistics, SummaryOffset } from "@mcap/core";
 
+/** What `McapCaptureFile.addMessage` found due after buffering a message. */
+export type AppendStatus = 0 | 1 | 2;
+/** The message is buffered; nothing is due. */
+export const MESSAGE_BUFFERED: AppendStatus = 0;
+/** The open chunk reached its size: write it with `flushChunk()`. */
+export const CHUNK_FULL: AppendStatus = 1;
+/** The file reached its size limit: finish it. */
+export const FILE_FULL: AppendStatus = 2;
+
 /** Turns a chunk's records into compressed bytes; absent means chunks are stored uncompressed. */
 export type ChunkCompressor = (data: Uint8Array) => { compression: string; compressedData: Uint8Array };
 
@@ -18,6 +27,7 @@ export type ChunkCompressor = (data: Uint8Array) => { compression: string; compr
 export class McapCaptureFile {
   readonly #file: FileHandle;
   readonly #chunkBytes: number;
+  readonly #fullBytes: number;
   readonly #compress: ChunkCompressor | undefined;
   readonly #records = new McapRecordBuilder();
   readonly #chunk = new McapChunkBuilder({ useMessageIndex: true });
@@ -39,18 +49,22 @@ export class McapCaptureFile {
   #position = 0;
   #dataCrc = crc32Init();
 
-  private constructor(file: FileHandle, chunkBytes: number, compress: ChunkCompressor | undefined) {
+  private constructor(file: FileHandle, chunkBytes: number, fullBytes: number, compress: ChunkCompressor | undefined) {
     this.#file = file;
     this.#chunkBytes = chunkBytes;
+    this.#fullBytes = fullBytes;
     this.#compress = compress;
   }
 
-  /** Writes the magic and header into `file` (an empty file opened for writing) and returns the writer. */
+  /**
+   * Writes the magic and header into `file` (an empty file opened for writing) and returns the writer.
+   * `fullBytes` is the size at which `addMessage` reports the file full (default: never).
+   */
   static async start(
     file: FileHandle,
-    options: { chunkBytes: number; compress?: ChunkCompressor; profile?: string },
+    options: { chunkBytes: number; fullBytes?: number; compress?: ChunkCompressor; profile?: string },
   ): Promise<McapCaptureFile> {
-    const writer = new McapCaptureFile(file, options.chunkBytes, options.compress);
+    const writer = new McapCaptureFile(file, options.chunkBytes, options.fullBytes ?? Number.POSITIVE_INFINITY, options.compress);
     writer.#records.writeMagic();
     writer.#records.writeHeader({ profile: options.profile ?? "", library: "@deckhand/capture" });
     await writer.#writeRecords(true);
@@ -85,10 +99,10 @@ export class McapCaptureFile {
   }
 
   /**
-   * Buffers one message in the open chunk; returns true when the chunk outgrew its size and must be written
-   * with `flushChunk()` (kept synchronous so the hot path allocates no promise).
+   * Buffers one message in the open chunk (synchronously, so the hot path allocates no promise) and says what is
+   * due: `MESSAGE_BUFFERED`, `CHUNK_FULL` (write it with `flushChunk()`) or `FILE_FULL` (the file reached `fullBytes`).
    */
-  addMessage(channelId: number, sequence: number, logTime: bigint, data: Uint8Array): boolean {
+  addMessage(channelId: number, sequence: number, logTime: bigint, data: Uint8Array): AppendStatus {
     if (this.#pendingChannels.size > 0 && this.#pendingChannels.has(channelId)) {
       // Schema and channel travel inside the chunk that first uses them, so every intact chunk prefix
       // of a torn file is self-describing for recovery.
@@ -103,7 +117,9 @@ export class McapCaptureFile {
     stats.messageCount++;
     stats.channelMessageCounts.set(channelId, (stats.channelMessageCounts.get(channelId) ?? 0n) + 1n);
     this.#chunk.addMessage({ channelId, sequence, logTime, publishTime: logTime, data });
-    return this.#chunk.byteLength >= this.#chunkBytes;
+    const chunkLength = this.#chunk.byteLength;
+    if (this.#position + chunkLength >= this.#fullBytes) return FILE_FULL;
+    return chunkLength >= this.#chunkBytes ? CHUNK_FULL : MESSAGE_BUFFERED;
   }
 
   /** Ends the open chunk: writes it (with its CRC) and its message indexes to the file. No-op when empty. */

@@ -1,9 +1,10 @@
 /**
  * Test support (not published): reads an MCAP file back with @mcap/core's indexed reader and its streaming
- * reader, returning the messages with their channel topics and decoded JSON.
+ * reader (zstd chunks decompressed), returning the messages with their channel topics and decoded JSON.
  */
 import { readFile } from "node:fs/promises";
 import { McapIndexedReader, McapStreamReader } from "@mcap/core";
+import { loadDecompressHandlers } from "./chunk_compression.ts";
 
 /** One message read back. */
 export interface ReadMessage {
@@ -19,6 +20,7 @@ const decoder = new TextDecoder();
 export async function readIndexed(path: string): Promise<{ messages: ReadMessage[]; reader: McapIndexedReader }> {
   const bytes = await readFile(path);
   const reader = await McapIndexedReader.Initialize({
+    decompressHandlers: await loadDecompressHandlers(),
     readable: {
       size: async () => BigInt(bytes.byteLength),
       read: async (offset: bigint, size: bigint) => bytes.subarray(Number(offset), Number(offset + size)),
@@ -40,7 +42,7 @@ export async function readIndexed(path: string): Promise<{ messages: ReadMessage
 /** Reads every message with `McapStreamReader` (CRCs validated), in file order; throws if the file is not complete. */
 export async function readStreaming(path: string): Promise<ReadMessage[]> {
   const bytes = await readFile(path);
-  const reader = new McapStreamReader({ validateCrcs: true });
+  const reader = new McapStreamReader({ validateCrcs: true, decompressHandlers: await loadDecompressHandlers() });
   reader.append(bytes);
   const topics = new Map<number, string>();
   const messages: ReadMessage[] = [];

@@ -20,6 +20,8 @@ export type { Collector, CollectorOptions, CollectorStats, SampleWriter, Source 
 export { createCaptureWriter } from "./capture_writer.ts";
 export type { CaptureWriter, CaptureWriterOptions } from "./capture_writer.ts";
 export type { CaptureEvent } from "./capture_event.ts";
+export { loadDecompressHandlers } from "./chunk_compression.ts";
+export type { ChunkCompression } from "./chunk_compression.ts";
 export { statfsFreeBytes } from "./disk_policy.ts";
 export type { DiskPolicy, FreeBytesProbe } from "./disk_policy.ts";
 export { recoverCaptureDir } from "./recover_capture_dir.ts";

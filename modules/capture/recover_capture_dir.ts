@@ -11,7 +11,8 @@ import { McapStreamReader } from "@mcap/core";
 import type { DecompressHandlers, TypedMcapRecord } from "@mcap/core";
 import { PART_SUFFIX, parseCaptureFileName } from "./capture_file_name.ts";
 import { UnrecoverableFileError } from "./errors.ts";
-import { McapCaptureFile } from "./mcap_capture_file.ts";
+import { McapCaptureFile, MESSAGE_BUFFERED } from "./mcap_capture_file.ts";
+import { loadDecompressHandlers } from "./chunk_compression.ts";
 import { syncDirectory } from "./sync_directory.ts";
 
 /** What recovery did with one leftover `.mcap.part` file. */
@@ -30,7 +31,7 @@ export interface RecoveredFile {
 
 /** Options of `recoverCaptureDir`. */
 export interface RecoverCaptureDirOptions {
-  /** Decompressors for compressed chunks, as `@mcap/core` readers take them. Not needed for `"none"`. */
+  /** Decompressors for compressed chunks, as `@mcap/core` readers take them. Default: `loadDecompressHandlers()` (zstd). */
   readonly decompressHandlers?: DecompressHandlers;
 }
 
@@ -46,12 +47,12 @@ interface Parsed {
 }
 
 /** Walks records one by one through the streaming reader, stopping at the first torn or failing one. */
-function parseIntactPrefix(bytes: Uint8Array, decompressHandlers: DecompressHandlers | undefined): Parsed {
+function parseIntactPrefix(bytes: Uint8Array, decompressHandlers: DecompressHandlers): Parsed {
   const records: TypedMcapRecord[] = [];
   if (bytes.byteLength < MAGIC.byteLength || MAGIC.some((b, i) => bytes[i] !== b)) {
     return { records, intactEnd: 0, reason: "the file does not start with the MCAP magic" };
   }
-  const reader = new McapStreamReader(decompressHandlers ? { decompressHandlers } : {});
+  const reader = new McapStreamReader({ decompressHandlers });
   reader.append(bytes.subarray(0, MAGIC.byteLength));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let position = MAGIC.byteLength;
@@ -103,7 +104,7 @@ async function writeRecovered(path: string, records: readonly TypedMcapRecord[])
       } else if (record.type === "Message") {
         const channelId = channelIds.get(record.channelId);
         if (channelId === undefined) continue;
-        if (file.addMessage(channelId, record.sequence, record.logTime, record.data)) await file.flushChunk();
+        if (file.addMessage(channelId, record.sequence, record.logTime, record.data) !== MESSAGE_BUFFERED) await file.flushChunk();
         messages++;
       }
     }
@@ -129,10 +130,10 @@ async function saveCorrupt(dir: string, name: string, bytes: Uint8Array, reason:
   await syncDirectory(corruptDir);
 }
 
-async function recoverFile(dir: string, file: string, options: RecoverCaptureDirOptions): Promise<RecoveredFile> {
+async function recoverFile(dir: string, file: string, decompressHandlers: DecompressHandlers): Promise<RecoveredFile> {
   const partPath = join(dir, file);
   const bytes = await readFile(partPath);
-  const parsed = parseIntactPrefix(bytes, options.decompressHandlers);
+  const parsed = parseIntactPrefix(bytes, decompressHandlers);
   const corruptBytes = bytes.byteLength - parsed.intactEnd;
   const hasMessage = parsed.records.some((r) => r.type === "Message");
   let corruptFile: string | undefined;
@@ -189,9 +190,11 @@ export async function recoverCaptureDir(dir: string, options: RecoverCaptureDirO
     .filter((e) => e.endsWith(PART_SUFFIX) && parseCaptureFileName(e) !== undefined)
     .sort();
   const results: RecoveredFile[] = [];
+  if (parts.length === 0) return results;
+  const decompressHandlers = options.decompressHandlers ?? (await loadDecompressHandlers());
   for (const file of parts) {
     try {
-      results.push(await recoverFile(dir, file, options));
+      results.push(await recoverFile(dir, file, decompressHandlers));
     } catch (error) {
       throw new UnrecoverableFileError(`could not recover ${join(dir, file)}: ${(error as Error).message}`, { cause: error });
     }
