@@ -42,5 +42,6 @@ export {
   type RenderReady,
   type RenderResult,
   type RetryOptions,
+  type WaitOptions,
 } from "./render_cache.ts";
 export { type RenderJob, renderJobs, type RenderJobsOptions, type RenderJobsResult } from "./render_jobs.ts";

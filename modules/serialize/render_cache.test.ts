@@ -170,6 +170,22 @@ describe("createRenderCache", () => {
     assert.equal(renderer.calls, 4);
   });
 
+  test("aborting a get stops that caller's wait while the shared render completes for the others", async () => {
+    const renderer = countingRenderer();
+    renderer.hold();
+    const cache = await open([renderer]);
+    const controller = new AbortController();
+    const impatient = cache.get(renderer, { runId: "r" }, { signal: controller.signal });
+    const patient = cache.get(renderer, { runId: "r" });
+    controller.abort(new Error("client went away"));
+    await assert.rejects(impatient, /client went away/);
+    renderer.release();
+    assert.equal((await patient).status, "ready");
+    assert.equal((await cache.get(renderer, { runId: "r" })).status, "ready");
+    assert.equal(renderer.calls, 1);
+    await assert.rejects(cache.get(renderer, { runId: "r" }, { signal: controller.signal }), /client went away/);
+  });
+
   test("streamed outputs are written in full", async () => {
     const renderer: Renderer<number> = {
       name: "stream",

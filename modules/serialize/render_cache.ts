@@ -127,12 +127,22 @@ export interface RenderCacheStats {
   readonly failures: number;
 }
 
+/** Options of a call that may wait for a render. */
+export interface WaitOptions {
+  /** Stops waiting when aborted; the render itself is shared and goes on. */
+  readonly signal?: AbortSignal;
+}
+
 /** A content-addressed render cache; see `createRenderCache`. */
 export interface RenderCache {
   /** The key (and ETag) of `renderer`'s output for `input`: `contentHash({ name, version, input })`. */
   key<I>(renderer: Renderer<I> | string, input: I): string;
-  /** Returns the ready output or the failure, rendering first if needed; concurrent calls share one render. */
-  get<I>(renderer: Renderer<I> | string, input: I): Promise<RenderReady | RenderFailed>;
+  /**
+   * Returns the ready output or the failure, rendering first if needed; concurrent calls share one render.
+   * Aborting `options.signal` stops this call's wait (it rejects with the signal's reason); the shared render
+   * goes on for the other callers and is stored for the next one.
+   */
+  get<I>(renderer: Renderer<I> | string, input: I, options?: WaitOptions): Promise<RenderReady | RenderFailed>;
   /** Like `get` but does not wait for a render: it starts one if needed and answers `rendering`. */
   status<I>(renderer: Renderer<I> | string, input: I): Promise<RenderResult>;
   /** Removes every output whose key is not in `liveKeys` (renders in progress are kept). */
@@ -279,11 +289,24 @@ class FileRenderCache implements RenderCache {
     return contentHash({ name: known.name, version: known.version, input });
   }
 
-  async get<I>(renderer: Renderer<I> | string, input: I): Promise<RenderReady | RenderFailed> {
+  async get<I>(renderer: Renderer<I> | string, input: I, options: WaitOptions = {}): Promise<RenderReady | RenderFailed> {
     this.#assertOpen();
     const known = this.#resolve(renderer);
     const key = this.key(known, input);
-    return await this.#operation(known, key, input).done;
+    const signal = options.signal;
+    signal?.throwIfAborted();
+    const done = this.#operation(known, key, input).done;
+    if (!signal) return await done;
+    let onAbort: () => void = () => undefined;
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([done, aborted]);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
   }
 
   async status<I>(renderer: Renderer<I> | string, input: I): Promise<RenderResult> {
