@@ -14,6 +14,8 @@ export interface MockSerialDevice {
   readonly binding: SerialBinding;
   /** Lines written to the device by the source. */
   readonly received: string[];
+  /** Sends `data` from the device unprompted (a streaming device), on the port currently open. */
+  emit(data: string): void;
   unplug(): void;
   replug(): void;
 }
@@ -24,6 +26,7 @@ export function createMockSerialDevice(path: string, respond: (line: string) => 
   let plugged = true;
   const received: string[] = [];
   const unplugHooks = new Set<(error: Error) => void>();
+  let current: MockPort | undefined;
 
   function wrap(inner: MockPort): MockPort {
     let partial = "";
@@ -62,12 +65,17 @@ export function createMockSerialDevice(path: string, respond: (line: string) => 
     list: () => MockBinding.list(),
     async open(options) {
       if (!plugged) throw new Error(`ENOENT: no such file or directory, cannot open ${options.path}`);
-      return wrap(await MockBinding.open(options));
+      current = await MockBinding.open(options);
+      return wrap(current);
     },
   };
   return {
     binding,
     received,
+    emit(data: string) {
+      if (!current?.isOpen) throw new Error("the mock device has no open port to emit on");
+      current.emitData(data);
+    },
     unplug() {
       plugged = false;
       for (const hook of unplugHooks) hook(new Error("EIO: i/o error, device unplugged"));

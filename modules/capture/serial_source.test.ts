@@ -147,6 +147,26 @@ test("a collector over a serial device that is unplugged and replugged captures 
   }
 });
 
+test("a streaming device (no poll) is read line by line, and a backlog beyond 1024 lines is bounded and counted", async () => {
+  const path = `/dev/ttyMOCK${++ports}`;
+  const device = createMockSerialDevice(path, () => undefined);
+  const source = createSerialSource({ path, baudRate: 9600, binding: device.binding, parse: (line) => Number(line.slice(2)) });
+  const signal = new AbortController().signal;
+  try {
+    const first = source.read(signal); // opens the port and waits for a line
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    device.emit("n=0\r\n");
+    assert.equal(await first, 0);
+    device.emit(Array.from({ length: 1100 }, (_, i) => `n=${i + 1}\n`).join(""));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(await source.read(signal), 77); // lines 1..76 were the oldest beyond the bound
+    assert.equal(await source.read(signal), 78);
+    assert.equal(source.stats().discardedLines, 76);
+  } finally {
+    await source.close();
+  }
+});
+
 test("nonsense serial options are refused with InvalidOptionsError", () => {
   const { path, device } = temperatureDevice();
   const base = { path, baudRate: 9600, binding: device.binding, parse: parseTemperatureResponse };

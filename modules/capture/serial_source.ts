@@ -44,6 +44,8 @@ export interface SerialSourceStats {
   readonly reconnects: number;
   /** Total milliseconds between losing the port and opening it again (the current gap included). */
   readonly gapMs: number;
+  /** Lines received between reads and dropped, oldest first, once more than 1024 were waiting (streaming devices). */
+  readonly discardedLines: number;
   readonly lastError: Error | undefined;
 }
 
@@ -61,6 +63,8 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   }
   return v;
 }
+
+const MAX_BUFFERED_LINES = 1024;
 
 interface LineWaiter {
   readonly accept: (line: string) => boolean;
@@ -96,6 +100,7 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
   let lines: string[] = [];
   let waiter: LineWaiter | undefined;
   let disconnects = 0;
+  let discardedLines = 0;
   let reconnects = 0;
   let gapMs = 0;
   let lastError: Error | undefined;
@@ -131,7 +136,14 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
       const line = partial.slice(0, newline).replace(/\r$/, "");
       partial = partial.slice(newline + 1);
       if (waiter && waiter.accept(line)) waiter = undefined;
-      else if (!waiter) lines.push(line);
+      else if (!waiter) {
+        lines.push(line);
+        // Lines between reads of a chatty streaming device are bounded: the oldest go, and are counted.
+        if (lines.length > MAX_BUFFERED_LINES) {
+          lines.shift();
+          discardedLines++;
+        }
+      }
     }
   }
 
@@ -197,8 +209,8 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
         };
         if (!request) {
           // A streaming device: take a line already received, if any.
-          for (let line = lines.shift(); line !== undefined && waiter; line = lines.shift()) {
-            if (waiter.accept(line)) waiter = undefined;
+          while (waiter && lines.length > 0) {
+            if (waiter.accept(lines.shift()!)) waiter = undefined;
           }
         }
       });
@@ -232,7 +244,7 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
     read,
     stats(): SerialSourceStats {
       const currentGap = lostAt === undefined ? 0 : clock.now() - lostAt;
-      return { connected: port !== undefined, disconnects, reconnects, gapMs: gapMs + currentGap, lastError };
+      return { connected: port !== undefined, disconnects, reconnects, gapMs: gapMs + currentGap, discardedLines, lastError };
     },
     async close(): Promise<void> {
       const open = port;
