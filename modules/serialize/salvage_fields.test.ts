@@ -32,6 +32,13 @@ describe("salvageFields", () => {
     assert.deepEqual(salvageFields('{"id":"a","size":1234'), { id: "a" });
   });
 
+  test("multi-megabyte string and number tokens are handled without exhausting any stack", () => {
+    const big = "a\\n\\u0041".repeat(1_000_000);
+    const text = `{"id":"${big}","n":${"1".repeat(1_000_000)},"ok":true,"cut":[`;
+    assert.deepEqual(salvageFields(text), { id: "a\nA".repeat(1_000_000) });
+    assert.deepEqual(salvageFields(`{"id":"${"x".repeat(10_000_000)}","t":1}`), { id: "x".repeat(10_000_000), t: 1 });
+  });
+
   test("returns undefined for text that is not an object or has no readable field", () => {
     for (const text of ["", "[1,2]", "garbage", '{"body":{"x"', "\uFEFF{\"id\":\"a\"}", '{"id":'.repeat(100_000)]) {
       assert.equal(salvageFields(text), undefined, text.slice(0, 20));

@@ -39,17 +39,41 @@ function skipNested(text: string, start: number): number {
   return -1;
 }
 
-function parseScalar(token: string): { ok: true; value: Scalar } | { ok: false } {
-  try {
-    const value: unknown = JSON.parse(token);
-    if (value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
-      return { ok: true, value };
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+/** Longer number tokens are not salvaged (and a regular expression never runs on a huge token). */
+const MAX_NUMBER_TOKEN = 400;
+const HEX = /^[0-9a-fA-F]{4}$/;
+
+/**
+ * True when `token` is one complete JSON string: quotes, no raw control characters, valid escapes. A loop, not
+ * a regular expression, so a multi-megabyte token cannot exhaust the regex engine's backtracking stack.
+ */
+function isJsonString(token: string): boolean {
+  const last = token.length - 1;
+  if (last < 1 || token.charCodeAt(0) !== 0x22 || token.charCodeAt(last) !== 0x22) return false;
+  for (let i = 1; i < last; i++) {
+    const c = token.charCodeAt(i);
+    if (c < 0x20 || c === 0x22) return false;
+    if (c !== 0x5c) continue;
+    const next = token[++i];
+    if (next === "u") {
+      if (!HEX.test(token.slice(i + 1, i + 5))) return false;
+      i += 4;
+    } else if (next === undefined || i >= last || !'"\\/bfnrt'.includes(next)) {
+      return false;
     }
-    return { ok: false };
-  } catch {
-    // Not a complete JSON scalar (cut off or corrupt): salvage stops here by design.
-    return { ok: false };
   }
+  return true;
+}
+
+/** Parses one complete JSON scalar token; the grammar is checked first, so JSON.parse cannot throw here. */
+function parseScalar(token: string): { ok: true; value: Scalar } | { ok: false } {
+  if (token === "true") return { ok: true, value: true };
+  if (token === "false") return { ok: true, value: false };
+  if (token === "null") return { ok: true, value: null };
+  if (isJsonString(token)) return { ok: true, value: JSON.parse(token) as string };
+  if (token.length <= MAX_NUMBER_TOKEN && JSON_NUMBER.test(token)) return { ok: true, value: JSON.parse(token) as number };
+  return { ok: false };
 }
 
 /**
