@@ -1,0 +1,251 @@
+/**
+ * @deckhand/storage's hot paths on real libSQL files (WAL, synchronous=NORMAL), each against a baseline in the
+ * same run:
+ * - append 1M small commands (quick: 50k) with `appendCommands` (validate, one JSON array, one `json_each`
+ *   insert, one transaction) against raw prepared inserts through the `libsql` engine in one transaction (the
+ *   floor; goal >= 0.375x, i.e. 300k/s of ~800k/s); the naive loop (one autocommit prepare-and-run per row,
+ *   what `client.execute` per row does underneath) is a second reference row, measured on fewer rows so a
+ *   sample stays short (throughput is per command, so rows compare);
+ * - a page of 100 commands from a 10,000-command run (middle page and the default last page) against the raw
+ *   engine selecting the same 100 rows and parsing them;
+ * - `getAnalysisDocument` of a 1.8 MB real analysis (raw text) against `getAnalysis` + `JSON.stringify`
+ *   (parse, validate and re-serialise, what a server without the fast path does);
+ * - `listRuns` over 1,000 runs of which 5% are bad (corrupt or future-version summaries) against the raw engine
+ *   selecting the same rows.
+ * Every task opens fresh databases in a temp dir; the group teardown closes and removes them.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openRunStore, type RunCommand, type RunStore } from "@deckhand/storage";
+import Database from "libsql";
+import { type BenchGroup, defineSuite } from "../harness.ts";
+
+const fixtures = new URL("../../../shared/fixtures/opentrons/", import.meta.url);
+
+type Engine = InstanceType<typeof Database>;
+
+function openEngine(path: string): Engine {
+  const db = new Database(path);
+  db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  return db;
+}
+
+function smallCommands(count: number): RunCommand[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `cmd-${i}`,
+    commandType: "aspirate",
+    status: "succeeded",
+    params: { pipetteId: "p1", volume: i % 200 },
+  }));
+}
+
+/** A fresh store file with one empty run "bench", for one measured append. */
+class FreshDatabases {
+  #dir: string;
+  #n = 0;
+  #store: RunStore | undefined;
+  #engine: Engine | undefined;
+
+  private constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  static async create(): Promise<FreshDatabases> {
+    return new FreshDatabases(await mkdtemp(join(tmpdir(), "deckhand-bench-")));
+  }
+
+  async #reset(): Promise<string> {
+    await this.#store?.close();
+    this.#engine?.close();
+    this.#store = undefined;
+    this.#engine = undefined;
+    const previous = join(this.#dir, `db-${this.#n}.db`);
+    for (const suffix of ["", "-wal", "-shm"]) await rm(previous + suffix, { force: true });
+    this.#n++;
+    return join(this.#dir, `db-${this.#n}.db`);
+  }
+
+  /** A store with an empty run "bench". */
+  async store(): Promise<RunStore> {
+    const path = await this.#reset();
+    this.#store = await openRunStore({ url: `file:${path}`, durability: "process" });
+    await this.#store.createRun({ id: "bench" });
+    return this.#store;
+  }
+
+  /** The same schema (made by the store) with an empty run "bench", opened through the raw engine. */
+  async engine(): Promise<Engine> {
+    const path = await this.#reset();
+    const store = await openRunStore({ url: `file:${path}`, durability: "process" });
+    await store.createRun({ id: "bench" });
+    await store.close();
+    this.#engine = openEngine(path);
+    return this.#engine;
+  }
+
+  async dispose(): Promise<void> {
+    await this.#reset();
+    await rm(this.#dir, { recursive: true, force: true });
+  }
+}
+
+async function appendGroup(quick: boolean): Promise<BenchGroup> {
+  const count = quick ? 50_000 : 1_000_000;
+  const naiveCount = quick ? 5_000 : 20_000;
+  const commands = smallCommands(count);
+  const texts = commands.map((command) => JSON.stringify(command));
+  const fresh = await FreshDatabases.create();
+  let store: RunStore | undefined;
+  let engine: Engine | undefined;
+  const insert = "INSERT INTO commands (run_id, idx, command_id, version, doc) VALUES (?, ?, ?, ?, ?)";
+  const per = { unit: "commands" } as const;
+  return {
+    name: `append ${quick ? "50k" : "1M"} commands`,
+    baseline: {
+      name: "libsql engine: prepared insert, one transaction",
+      beforeEach: async () => {
+        engine = await fresh.engine();
+      },
+      // async only because its beforeEach is: tinybench runs a sync task's hooks synchronously.
+      // (tinybench tells async tasks by their function kind, so every promise-returning task is an async function.)
+      fn: async () => {
+        const db = engine!;
+        const statement = db.prepare(insert);
+        db.exec("BEGIN IMMEDIATE");
+        for (let i = 0; i < count; i++) statement.run("bench", i, commands[i]!.id, 1, texts[i]);
+        db.exec("COMMIT");
+      },
+      unitsPerOp: count,
+      ...per,
+    },
+    tasks: [
+      {
+        name: "appendCommands",
+        beforeEach: async () => {
+          store = await fresh.store();
+        },
+        fn: async () => await store!.appendCommands("bench", commands),
+        unitsPerOp: count,
+        ...per,
+      },
+      {
+        name: `naive per-row execute loop (${naiveCount / 1000}k rows)`,
+        beforeEach: async () => {
+          engine = await fresh.engine();
+        },
+        fn: async () => {
+          const db = engine!;
+          for (let i = 0; i < naiveCount; i++) db.prepare(insert).run("bench", i, commands[i]!.id, 1, texts[i]);
+        },
+        unitsPerOp: naiveCount,
+        ...per,
+      },
+    ],
+    goals: { appendCommands: { min: 0.375 } },
+    teardown: () => fresh.dispose(),
+  };
+}
+
+async function pageGroup(dir: string): Promise<BenchGroup> {
+  const path = join(dir, "pages.db");
+  const store = await openRunStore({ url: `file:${path}` });
+  await store.createRun({ id: "r10k" });
+  await store.appendCommands("r10k", smallCommands(10_000));
+  const engine = openEngine(path);
+  const select = engine.prepare(
+    "SELECT idx, command_id, version, doc FROM commands WHERE run_id = ? AND idx >= ? AND idx < ? ORDER BY idx",
+  );
+  const per = { unitsPerOp: 100, unit: "commands" } as const;
+  return {
+    name: "page of 100 commands from a 10,000-command run",
+    baseline: {
+      name: "libsql engine: select 100 rows + JSON.parse",
+      fn: () => (select.all("r10k", 5000, 5100) as { doc: string }[]).map((row) => JSON.parse(row.doc) as unknown),
+      ...per,
+    },
+    tasks: [
+      { name: "listCommands (cursor 5000)", fn: async () => await store.listCommands("r10k", { cursor: 5000, pageLength: 100 }), ...per },
+      { name: "listCommands (last page, no cursor)", fn: async () => await store.listCommands("r10k", { pageLength: 100 }), ...per },
+    ],
+    teardown: async () => {
+      engine.close();
+      await store.close();
+    },
+  };
+}
+
+async function analysisGroup(dir: string): Promise<BenchGroup> {
+  const text = await readFile(new URL("analysis-zymo-ot2.json", fixtures), "utf8");
+  const mb = Buffer.byteLength(text, "utf8") / 1e6;
+  const store = await openRunStore({ url: `file:${join(dir, "analyses.db")}` });
+  await store.createProtocol({ id: "p", metadata: {}, files: [] });
+  const { id } = await store.addAnalysis({ protocolId: "p", document: text });
+  const per = { unitsPerOp: mb, unit: "MB" } as const;
+  return {
+    name: `serve a ${mb.toFixed(1)} MB analysis`,
+    baseline: {
+      name: "getAnalysis + JSON.stringify (parse, validate, stringify)",
+      fn: async () => {
+        const analysis = await store.getAnalysis(id);
+        if (analysis.kind !== "ok") throw new Error("the analysis did not decode");
+        return JSON.stringify(analysis.document);
+      },
+      ...per,
+    },
+    tasks: [{ name: "getAnalysisDocument (raw)", fn: async () => await store.getAnalysisDocument(id), ...per }],
+    teardown: () => store.close(),
+  };
+}
+
+async function listRunsGroup(dir: string): Promise<BenchGroup> {
+  const path = join(dir, "runs.db");
+  const store = await openRunStore({ url: `file:${path}` });
+  for (let i = 0; i < 1000; i++) {
+    const id = `run-${String(i).padStart(4, "0")}`;
+    await store.createRun({ id, createdAt: new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString() });
+    await store.addRunAction(id, { actionType: "play" });
+    await store.finishRun(id, { status: i % 7 === 0 ? "failed" : "succeeded", errors: [], labware: [], pipettes: [] });
+  }
+  const engine = openEngine(path);
+  // 5% bad: half corrupt JSON, half written by a future codec version.
+  engine.exec(
+    "UPDATE runs SET summary = substr(summary, 1, 10) WHERE CAST(substr(id, 5) AS INTEGER) % 40 = 0;" +
+      "UPDATE runs SET summary_version = 9 WHERE CAST(substr(id, 5) AS INTEGER) % 40 = 20;",
+  );
+  const check = await store.listRuns({ limit: 1000 });
+  const bad = check.filter((run) => run.kind === "bad").length;
+  if (check.length !== 1000 || bad !== 50) throw new Error(`expected 1000 runs with 50 bad, got ${check.length} with ${bad}`);
+  const select = engine.prepare("SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT 1000");
+  const per = { unitsPerOp: 1000, unit: "runs" } as const;
+  return {
+    name: "listRuns over 1,000 runs with 5% bad rows",
+    baseline: { name: "libsql engine: select 1000 rows (no decoding)", fn: () => select.all(), ...per },
+    tasks: [{ name: "listRuns (decode, bad rows as BadRun)", fn: async () => await store.listRuns({ limit: 1000 }), ...per }],
+    teardown: async () => {
+      engine.close();
+      await store.close();
+    },
+  };
+}
+
+export default defineSuite({
+  name: "storage",
+  groups: async ({ quick }) => {
+    const dir = await mkdtemp(join(tmpdir(), "deckhand-bench-"));
+    const groups = [await appendGroup(quick), await pageGroup(dir), await analysisGroup(dir), await listRunsGroup(dir)];
+    const last = groups.length - 1;
+    // The last group's teardown also removes the shared directory.
+    return groups.map((group, i) =>
+      i === last
+        ? {
+            ...group,
+            teardown: async () => {
+              await group.teardown?.();
+              await rm(dir, { recursive: true, force: true });
+            },
+          }
+        : group,
+    );
+  },
+});
