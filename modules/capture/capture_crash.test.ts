@@ -47,6 +47,7 @@ test(`kill -9 at random moments (${ROUNDS} rounds) then recovery loses nothing o
     await Promise.all(Array.from({ length: Math.min(parallel, ROUNDS - start) }, (_, i) => round(start + i)));
   }
   assert.equal(outcomes.length, ROUNDS);
+  assert.ok(outcomes.reduce((n, o) => n + o.recovered, 0) > ROUNDS * 100, "the child captured at a high rate");
   // A kill can land between a rename and the next file, leaving no .part; most leave one.
-  assert.ok(outcomes.filter((o) => o.partsRecovered >= 1).length > ROUNDS / 2, "kills left .part files for recovery");
+  assert.ok(outcomes.filter((o) => o.partsRecovered >= 1).length >= ROUNDS / 4, "kills left .part files for recovery");
 });
