@@ -17,6 +17,7 @@ export interface Source<Sample = unknown> {
 
 /** Where a collector puts its samples; a `CaptureWriter` is one. */
 export interface SampleWriter {
+  /** Stores one sample of `collector`'s `method`, read at `logTimeMs` (epoch ms). */
   write(collector: string, method: string, sample: unknown, logTimeMs?: number): Promise<void>;
 }
 
@@ -24,9 +25,11 @@ export interface SampleWriter {
 export interface CollectorOptions<Sample = unknown> {
   /** The collector's name: part of file names, so 1 to 64 of `A-Z a-z 0-9 -`. */
   readonly name: string;
+  /** What is sampled at every tick. */
   readonly source: Source<Sample>;
   /** Ticks per second; must be positive. */
   readonly rateHz: number;
+  /** Where samples go; usually a `CaptureWriter`. */
   readonly writer: SampleWriter;
   /** The method name, i.e. the channel `/<name>/<method>` in the capture files. Default `"read"`. */
   readonly method?: string;
@@ -52,6 +55,7 @@ export interface CollectorStats {
 
 /** A running collector. */
 export interface Collector {
+  /** The collector's name, as given. */
   readonly name: string;
   /** A snapshot of the counters. */
   stats(): CollectorStats;

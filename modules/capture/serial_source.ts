@@ -20,6 +20,7 @@ export type SerialBinding = OpenOptions["binding"];
 export interface SerialSourceOptions<Sample> {
   /** The device path, e.g. `/dev/ttyACM0`. */
   readonly path: string;
+  /** The line speed, e.g. 115200. */
   readonly baudRate: number;
   /** The binding that opens the port: `@serialport/bindings-cpp`'s `autoDetect()` on a robot, `MockBinding` in tests. */
   readonly binding: SerialBinding;
@@ -37,6 +38,7 @@ export interface SerialSourceOptions<Sample> {
 
 /** Connection counters of a serial source. */
 export interface SerialSourceStats {
+  /** Whether the port is open now. */
   readonly connected: boolean;
   /** Times the port was lost (unplugged, write or read failure, answer timeout). */
   readonly disconnects: number;
@@ -46,11 +48,13 @@ export interface SerialSourceStats {
   readonly gapMs: number;
   /** Lines received between reads and dropped, oldest first, once more than 1024 were waiting (streaming devices). */
   readonly discardedLines: number;
+  /** The last connection or I/O failure, if any. */
   readonly lastError: Error | undefined;
 }
 
 /** A serial line source: a `Source` with connection stats and a `close()`. */
 export interface SerialSource<Sample> extends Source<Sample> {
+  /** A snapshot of the connection counters. */
   stats(): SerialSourceStats;
   /** Closes the port; later reads reopen it. */
   close(): Promise<void>;

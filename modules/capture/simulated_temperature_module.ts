@@ -10,7 +10,9 @@ import { InvalidOptionsError } from "./errors.ts";
 
 /** One temperature reading: the measured temperature and the target (null when holding no target). */
 export interface TemperatureReading {
+  /** The measured temperature, in degrees Celsius (three decimals). */
   readonly currentC: number;
+  /** The target set with `M104`, or null when none is set. */
   readonly targetC: number | null;
 }
 
