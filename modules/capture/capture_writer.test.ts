@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm, writeFile, copyFile, mkdir } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCaptureWriter } from "./capture_writer.ts";
 import type { CaptureEvent } from "./capture_event.ts";
 import { parseCaptureFileName } from "./capture_file_name.ts";
+import { statfsFreeBytes } from "./disk_policy.ts";
 import { DiskFullError, InvalidOptionsError, WriterClosedError } from "./errors.ts";
 import { recoverCaptureDir } from "./recover_capture_dir.ts";
 import { readIndexed, readStreaming } from "./mcap_read_test_support.ts";
@@ -98,6 +99,11 @@ test("a file is finished and renamed to .mcap when it reaches maxFileBytes, and 
     const files = await finishedFiles(dir);
     assert.deepEqual(files, [...finished].sort());
     assert.deepEqual(files.map((f) => parseCaptureFileName(f)!.sequence), files.map((_, i) => i + 1));
+    for (const file of files.slice(0, -1)) {
+      // Finished at the write that reached the limit: over it by at most one message and the summary.
+      const { size } = await stat(join(dir, file));
+      assert.ok(size >= 16 * 1024 && size < 16 * 1024 + 2048, `${file} is ${size} bytes`);
+    }
     const all: unknown[] = [];
     for (const file of files) all.push(...(await readIndexed(join(dir, file))).messages.map((m) => (m.value as { i: number }).i));
     assert.deepEqual(all, Array.from({ length: 1000 }, (_, i) => i));
@@ -239,6 +245,18 @@ test("deleteEveryNth deletes every Nth oldest finished file when free space is l
     assert.ok(remaining.includes("a_20260101T000000000Z_0000000099.mcap.part"));
     free = 1_000_000;
     await writer.close();
+  });
+});
+
+test("the default free-space probe reads statfs on this runtime, and a writer with a disk policy uses it", async () => {
+  await withDir(async (dir) => {
+    const free = await statfsFreeBytes(dir);
+    assert.ok(Number.isSafeInteger(free) && free > 0, `free bytes ${free}`);
+    const events: string[] = [];
+    const writer = createCaptureWriter({ dir, disk: { minFreeBytes: 1, policy: "pause" }, onEvent: (e) => events.push(e.type) });
+    await writer.write("temp", "M105", 1);
+    await writer.close();
+    assert.deepEqual(events, ["file-opened", "file-finished"]);
   });
 });
 
