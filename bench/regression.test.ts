@@ -46,3 +46,8 @@ test("withRatios writes contender ratios into the run's mode only", () => {
   const updated = withRatios({ quick: { "x/y/z": 1 }, full: {} }, [result(1.23456, true)]);
   assert.deepEqual(updated, { quick: { "s/g/ours": 1.2346, "x/y/z": 1 }, full: {} });
 });
+
+test("withRatios keeps the lowest of repeated measurements of one contender", () => {
+  const updated = withRatios({ quick: { "s/g/ours": 9 }, full: {} }, [result(1.5), result(1.2), result(1.4)]);
+  assert.deepEqual(updated.quick, { "s/g/ours": 1.2 });
+});

@@ -56,14 +56,23 @@ export function bestOf(attempts: readonly RatioCheck[][]): RatioCheck[] {
   return [...best.values()];
 }
 
-/** Returns committed ratios with this run's contender ratios written in for the run's mode. */
+/**
+ * Returns committed ratios with this run's contender ratios written in for the run's mode. Where `results`
+ * holds several measurements of one contender (repeated attempts), the lowest is kept: a conservative
+ * reference, so that noise alone does not fail a later check.
+ */
 export function withRatios(committed: CommittedRatios, results: readonly SuiteResult[]): CommittedRatios {
   const quick = { ...committed.quick };
   const full = { ...committed.full };
+  const written = new Set<string>();
   for (const result of results) {
     const table = result.quick ? quick : full;
     for (const row of result.rows) {
-      if (!row.isBaseline) table[ratioKey(result.suite, row.group, row.task)] = Number(row.ratio.toFixed(4));
+      if (row.isBaseline) continue;
+      const key = ratioKey(result.suite, row.group, row.task);
+      const ratio = Number(row.ratio.toFixed(4));
+      table[key] = written.has(key) ? Math.min(table[key]!, ratio) : ratio;
+      written.add(key);
     }
   }
   const sorted = (t: Record<string, number>) => Object.fromEntries(Object.entries(t).sort(([a], [b]) => (a < b ? -1 : 1)));

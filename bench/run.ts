@@ -8,7 +8,8 @@
  * --check            fail (exit 1) when a contender's ratio to its baseline falls more than 25% below the ratio
  *                    committed in bench/baseline.json for this mode; a regressed suite is retried twice and the
  *                    best ratio per contender counts, since one noisy run must not fail CI.
- * --update-baseline  write this run's ratios into bench/baseline.json (for this mode).
+ * --update-baseline  measure each suite three times and write the lowest ratio of each contender into
+ *                    bench/baseline.json (for this mode): a conservative reference that noise alone cannot fail.
  * --json FILE        where to write the results (default bench/results/latest[-quick].json).
  */
 import { spawn } from "node:child_process";
@@ -120,7 +121,7 @@ async function main(): Promise<number> {
     const attempts: RatioCheck[][] = [];
     let result: SuiteResult | undefined;
     let failure: string | undefined;
-    for (let attempt = 1; attempt <= (options.check ? 3 : 1); attempt++) {
+    for (let attempt = 1; attempt <= (options.check || options.update ? 3 : 1); attempt++) {
       try {
         result = await runInChild(file, options.quick);
       } catch (error) {
@@ -128,11 +129,12 @@ async function main(): Promise<number> {
         break;
       }
       console.log(formatSuite(result));
+      results.push(result);
       attempts.push(checkRatios(result, committed));
+      if (options.update) continue;
       if (!bestOf(attempts).some((c) => c.regressed)) break;
       if (options.check && attempt < 3) console.log(`  ${name}: a ratio regressed; measuring again (attempt ${attempt + 1} of 3)`);
     }
-    if (result) results.push(result);
     const checks = bestOf(attempts);
     const ok = failure === undefined && (!options.check || !checks.some((c) => c.regressed));
     verdicts.push({ suite: name, ok, detail: failure ?? describeChecks(checks) });
