@@ -191,11 +191,13 @@ export const runSummaryCodec: Codec<RunSummary> = defineCodec({ name: "run-summa
 export const commandCodec: Codec<RunCommand> = defineCodec({ name: "command", version: 1, schema: commandSchema });
 
 /**
- * The codec of a batch of commands: it validates a whole `appendCommands` batch and writes it as one JSON array,
- * which the insert reads with `json_each`; each row stores its element under `commandCodec`'s version.
+ * The codec of a chunk of an `appendCommands` batch: it validates the commands and writes them as one JSON
+ * array, which the insert reads with `json_each`; each row stores its element under `commandCodec`'s version.
+ * Its text limit is V8's largest string (the text is never decoded; each row is bounded by `commandCodec`).
  */
 export const commandBatchCodec: Codec<readonly RunCommand[]> = defineCodec({
   name: "command-batch",
   version: commandCodec.version,
   schema: v.array(commandSchema),
+  limits: { maxTextLength: 536_870_888 },
 });

@@ -271,6 +271,29 @@ test("appendCommands rejects a duplicate command id and writes nothing of that b
   });
 });
 
+test("a batch larger than one insert statement stays one transaction: all appended in order, or none", async () => {
+  await withStore(async (store) => {
+    await store.createRun({ id: "r1" });
+    const big = commandsFor("c", 45_000);
+    await assert.rejects(store.appendCommands("r1", [...big, { id: "c-3", commandType: "home" }]), DuplicateCommandError);
+    assert.equal((await store.getRun("r1")).commandCount, 0, "the chunks before the duplicate were rolled back");
+    assert.deepEqual(await store.appendCommands("r1", big), { firstIndex: 0, totalLength: 45_000 });
+    const page = await store.listCommands("r1", { cursor: 19_999, pageLength: 3 });
+    assert.deepEqual(
+      page.commands.map((c) => [c.index, c.kind === "ok" && c.command.id]),
+      [
+        [19_999, "c-19999"],
+        [20_000, "c-20000"],
+        [20_001, "c-20001"],
+      ],
+    );
+    assert.deepEqual(
+      (await store.listCommands("r1", { pageLength: 1 })).commands.map((c) => c.kind === "ok" && c.command.id),
+      ["c-44999"],
+    );
+  });
+});
+
 test("appendCommands rejects invalid commands, missing runs and finished runs", async () => {
   await withStore(async (store) => {
     await store.createRun({ id: "r1" });

@@ -220,6 +220,8 @@ export interface RunStore {
   close(): Promise<void>;
 }
 
+/** Commands per insert statement of an `appendCommands` batch (the batch stays one transaction). */
+const APPEND_CHUNK = 20_000;
 const DURABILITY_PRAGMA: Readonly<Record<Durability, string>> = { process: "NORMAL", power: "FULL" };
 const RUN_COLUMNS =
   "id, protocol_id, created_at, started_at, completed_at, interrupted_at, status, command_count, version, doc, summary_version, summary";
@@ -508,18 +510,25 @@ class LibsqlRunStore implements RunStore {
   async appendCommands(runId: string, commands: readonly RunCommand[]): Promise<AppendResult> {
     this.#checkOpen();
     if (!Array.isArray(commands)) throw new InvalidRecordError("appendCommands takes an array of commands");
-    const encoded = encode(commandBatchCodec, commands);
+    // Validated and stringified before the writer queue, in chunks that bound the size of one statement.
+    const chunks: string[] = [];
+    for (let start = 0; start < commands.length; start += APPEND_CHUNK) {
+      chunks.push(encode(commandBatchCodec, commands.slice(start, start + APPEND_CHUNK)).text);
+    }
     return await this.#write(async (tx, now) => {
       const row = await liveRun(tx, runId);
       const firstIndex = Number(row.command_count);
       if (commands.length === 0) return { result: { firstIndex, totalLength: firstIndex }, changes: [] };
       try {
-        // One set-based statement over the batch's JSON array: json_each yields each element and its index.
-        await tx.execute({
-          sql:
-            "INSERT INTO commands (run_id, idx, command_id, version, doc) SELECT ?, ? + key, value ->> 'id', ?, value FROM json_each(?)",
-          args: [runId, firstIndex, commandCodec.version, encoded.text],
-        });
+        // Set-based: one statement per chunk over its JSON array (json_each yields each element and its index),
+        // all in this one transaction.
+        for (const [i, text] of chunks.entries()) {
+          await tx.execute({
+            sql:
+              "INSERT INTO commands (run_id, idx, command_id, version, doc) SELECT ?, ? + key, value ->> 'id', ?, value FROM json_each(?)",
+            args: [runId, firstIndex + i * APPEND_CHUNK, commandCodec.version, text],
+          });
+        }
       } catch (error) {
         if (isUniqueViolation(error, "commands")) {
           throw new DuplicateCommandError(
