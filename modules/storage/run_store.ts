@@ -12,6 +12,7 @@
  *
  * @module
  */
+import console from "node:console";
 import { randomUUID } from "node:crypto";
 import { type Client, createClient, type InStatement, type Row, type Transaction } from "@libsql/client";
 import { InvalidValueError, type Codec, type DecodeResult } from "@deckhand/serialize";
