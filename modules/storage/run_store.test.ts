@@ -80,6 +80,11 @@ test("openRunStore rejects nonsense options with InvalidOptionsError", async () 
   await assert.rejects(openRunStore({ url: "file:x.db", busyTimeoutMs: -1 }), InvalidOptionsError);
 });
 
+test("openRunStore rejects with the client's error when a remote URL is unreachable", async () => {
+  // Port 9 (discard) on loopback: nothing listens there, so the first statement fails.
+  await assert.rejects(openRunStore({ url: "http://127.0.0.1:9" }), (error: Error) => !(error instanceof InvalidOptionsError));
+});
+
 test("openRunStore puts a file database in WAL mode and applies the migrations once", async () => {
   await withDir(async (dir) => {
     const url = `file:${join(dir, "runs.db")}`;

@@ -665,7 +665,15 @@ class LibsqlRunStore implements RunStore {
         committed = outcome.changes.length === 0 ? [] : await recordChanges(tx, outcome.changes, now);
         await tx.commit();
       } catch (error) {
-        if (!tx.closed) await tx.rollback();
+        if (!tx.closed) {
+          try {
+            await tx.rollback();
+          } catch (rollbackError) {
+            throw new StorageError(`a write failed (${errorMessage(error)}) and its rollback failed too`, {
+              cause: new AggregateError([error, rollbackError]),
+            });
+          }
+        }
         throw error;
       } finally {
         tx.close();
