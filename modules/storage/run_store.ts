@@ -259,7 +259,9 @@ export async function openRunStore(options: RunStoreOptions): Promise<RunStore> 
     client = createClient({
       url,
       ...(options.authToken === undefined ? {} : { authToken: options.authToken }),
-      // One connection: the PRAGMAs below are per connection, and the writer queue makes one enough.
+      // One connection: the PRAGMAs below are per connection, and the writer queue makes one enough. Should the
+      // client ever replace it, libSQL's connection defaults (synchronous=FULL, foreign_keys=ON) are at least as
+      // strong, and WAL mode is stored in the database file.
       ...(isFile ? { concurrency: 1, timeout: busyTimeoutMs } : {}),
     });
   } catch (error) {
