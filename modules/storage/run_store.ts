@@ -569,6 +569,8 @@ class LibsqlRunStore implements RunStore {
     if (options.cursor !== undefined && (!Number.isInteger(options.cursor) || options.cursor < 0)) {
       throw new InvalidOptionsError(`cursor must be a non-negative integer, got ${String(options.cursor)}`);
     }
+    // Two reads without a transaction are consistent here: rows below command_count were committed with it and
+    // never change (only deleteRun removes them), and the page is capped at the count read first.
     const run = await this.#client.execute({ sql: "SELECT command_count FROM runs WHERE id = ?", args: [runId] });
     const runRow = run.rows[0];
     if (!runRow) throw new RunNotFoundError(`no run with id ${runId}`);
