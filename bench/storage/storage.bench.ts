@@ -3,8 +3,8 @@
  * same run:
  * - append 1M small commands (quick: 50k) with `appendCommands` (validate, one JSON array, one `json_each`
  *   insert, one transaction) against raw prepared inserts through the `libsql` engine in one transaction (the
- *   floor; goal >= 0.375x, i.e. 300k/s of ~800k/s); the naive loop (one autocommit prepare-and-run per row,
- *   what `client.execute` per row does underneath) is a second reference row, measured on fewer rows so a
+ *   floor; goal >= 0.375x, i.e. 300k/s of ~800k/s); the naive loop (one awaited `@libsql/client`
+ *   `execute` per row, each its own transaction) is a second reference row, measured on fewer rows so a
  *   sample stays short (throughput is per command, so rows compare);
  * - a page of 100 commands from a 10,000-command run (middle page and the default last page) against the raw
  *   engine selecting the same 100 rows and parsing them;
@@ -18,6 +18,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openRunStore, type RunCommand, type RunStore } from "@deckhand/storage";
+import { type Client, createClient } from "@libsql/client";
 import Database from "libsql";
 import { type BenchGroup, defineSuite } from "../harness.ts";
 
@@ -46,6 +47,7 @@ class FreshDatabases {
   #n = 0;
   #store: RunStore | undefined;
   #engine: Engine | undefined;
+  #client: Client | undefined;
 
   private constructor(dir: string) {
     this.#dir = dir;
@@ -58,8 +60,10 @@ class FreshDatabases {
   async #reset(): Promise<string> {
     await this.#store?.close();
     this.#engine?.close();
+    this.#client?.close();
     this.#store = undefined;
     this.#engine = undefined;
+    this.#client = undefined;
     const previous = join(this.#dir, `db-${this.#n}.db`);
     for (const suffix of ["", "-wal", "-shm"]) await rm(previous + suffix, { force: true });
     this.#n++;
@@ -74,14 +78,27 @@ class FreshDatabases {
     return this.#store;
   }
 
-  /** The same schema (made by the store) with an empty run "bench", opened through the raw engine. */
-  async engine(): Promise<Engine> {
+  /** A fresh file with the store's schema and an empty run "bench"; returns its path. */
+  async #emptyRun(): Promise<string> {
     const path = await this.#reset();
     const store = await openRunStore({ url: `file:${path}`, durability: "process" });
     await store.createRun({ id: "bench" });
     await store.close();
-    this.#engine = openEngine(path);
+    return path;
+  }
+
+  /** The same schema (made by the store) with an empty run "bench", opened through the raw engine. */
+  async engine(): Promise<Engine> {
+    this.#engine = openEngine(await this.#emptyRun());
     return this.#engine;
+  }
+
+  /** The same schema with an empty run "bench", opened through `@libsql/client` as an application would. */
+  async client(): Promise<Client> {
+    const path = await this.#emptyRun();
+    this.#client = createClient({ url: `file:${path}` });
+    await this.#client.execute("PRAGMA synchronous=NORMAL");
+    return this.#client;
   }
 
   async dispose(): Promise<void> {
@@ -98,6 +115,7 @@ async function appendGroup(quick: boolean): Promise<BenchGroup> {
   const fresh = await FreshDatabases.create();
   let store: RunStore | undefined;
   let engine: Engine | undefined;
+  let client: Client | undefined;
   const insert = "INSERT INTO commands (run_id, idx, command_id, version, doc) VALUES (?, ?, ?, ?, ?)";
   const per = { unit: "commands" } as const;
   return {
@@ -130,13 +148,14 @@ async function appendGroup(quick: boolean): Promise<BenchGroup> {
         ...per,
       },
       {
-        name: `naive per-row execute loop (${naiveCount / 1000}k rows)`,
+        name: `naive per-row client.execute loop (${naiveCount / 1000}k rows)`,
         beforeEach: async () => {
-          engine = await fresh.engine();
+          client = await fresh.client();
         },
         fn: async () => {
-          const db = engine!;
-          for (let i = 0; i < naiveCount; i++) db.prepare(insert).run("bench", i, commands[i]!.id, 1, texts[i]);
+          for (let i = 0; i < naiveCount; i++) {
+            await client!.execute({ sql: insert, args: ["bench", i, commands[i]!.id, 1, texts[i]!] });
+          }
         },
         unitsPerOp: naiveCount,
         ...per,
