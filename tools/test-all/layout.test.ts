@@ -30,7 +30,9 @@ async function sourceFiles(dir: string): Promise<string[]> {
   return files;
 }
 
-function imports(source: string): string[] {
+/** The specifiers a source file imports, comments (and so doc examples) left out. */
+function imports(withComments: string): string[] {
+  const source = withComments.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
   return [...source.matchAll(/(?:^|\s)(?:import|export)[^'"]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm)].map(
     (m) => (m[1] ?? m[2])!,
   );

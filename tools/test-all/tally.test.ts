@@ -21,3 +21,9 @@ test("denoTally reads Deno's closing line, with steps and ignored tests", () => 
   assert.deepEqual(denoTally("FAILED | 10 passed (4 steps) | 2 failed | 1 ignored (2s)\n", 1), { passed: 10, failed: 2, skipped: 1 });
   assert.deepEqual(denoTally("error: Module not found", 1), { passed: 0, failed: 1, skipped: 0 });
 });
+
+test("denoTally and nodeTally read coloured output", () => {
+  const deno = "\x1b[0m\x1b[32mok\x1b[0m | 58 passed | 0 failed \x1b[0m\x1b[38;5;245m(5s)\x1b[0m\n";
+  assert.deepEqual(denoTally(deno, 0), { passed: 58, failed: 0, skipped: 0 });
+  assert.deepEqual(nodeTally("\x1b[34mℹ pass 2\x1b[39m\n\x1b[34mℹ fail 0\x1b[39m\n", 0), { passed: 2, failed: 0, skipped: 0 });
+});

@@ -10,8 +10,14 @@ export interface Tally {
   skipped: number;
 }
 
+/** Removes ANSI colour codes: Deno colours its report even when told not to. */
+function plain(output: string): string {
+  return output.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
 /** Reads `ℹ pass N` / `# pass N` lines of Node's test reporters. */
-export function nodeTally(output: string, code: number | null): Tally {
+export function nodeTally(colored: string, code: number | null): Tally {
+  const output = plain(colored);
   const count = (label: string) => {
     const matches = [...output.matchAll(new RegExp(`^(?:ℹ|#) ${label} (\\d+)$`, "gm"))];
     return matches.length ? Number(matches[matches.length - 1]![1]) : undefined;
@@ -23,7 +29,8 @@ export function nodeTally(output: string, code: number | null): Tally {
 }
 
 /** Reads Deno's closing `ok | N passed | M failed | K ignored` line. */
-export function denoTally(output: string, code: number | null): Tally {
+export function denoTally(colored: string, code: number | null): Tally {
+  const output = plain(colored);
   const line = [...output.matchAll(/^(?:ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \((\d+) steps?\))?(?: \| (\d+) ignored)?/gm)].pop();
   if (!line) return { passed: 0, failed: 1, skipped: 0 };
   const failed = Number(line[3]);
