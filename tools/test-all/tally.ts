@@ -10,6 +10,14 @@ export interface Tally {
   skipped: number;
 }
 
+/** Adds up the counts of several runs. */
+export function sumTallies(tallies: readonly Tally[]): Tally {
+  return tallies.reduce(
+    (sum, t) => ({ passed: sum.passed + t.passed, failed: sum.failed + t.failed, skipped: sum.skipped + t.skipped }),
+    { passed: 0, failed: 0, skipped: 0 },
+  );
+}
+
 /** Removes ANSI colour codes: Deno colours its report even when told not to. */
 function plain(output: string): string {
   return output.replace(/\x1b\[[0-9;]*m/g, "");

@@ -12,7 +12,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { denoTally, nodeTally, type Tally } from "./tally.ts";
+import { denoTally, nodeTally, sumTallies, type Tally } from "./tally.ts";
 import { packageDirs, publishedModules, repoRoot } from "./workspace.ts";
 
 interface StepResult extends Tally {
@@ -105,34 +105,28 @@ async function typecheck(): Promise<Tally> {
 }
 
 async function nodeTests(): Promise<Tally> {
-  const tally = { passed: 0, failed: 0, skipped: 0 };
+  const tallies: Tally[] = [];
   for (const dir of await packageDirs()) {
     const files = await findTests(dir);
     if (files.length === 0) continue;
     console.log(`--- node --test ${relative(repoRoot, dir)} (${files.length} files)`);
     const { code, output } = await run(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], { timeoutMs: 600_000 });
-    const t = nodeTally(output, code);
-    tally.passed += t.passed;
-    tally.failed += t.failed;
-    tally.skipped += t.skipped;
+    tallies.push(nodeTally(output, code));
   }
-  return tally;
+  return sumTallies(tallies);
 }
 
 async function denoTests(): Promise<Tally> {
   const workspace = JSON.parse(await readFile(join(repoRoot, "deno.json"), "utf8")) as { workspace: string[] };
-  const tally = { passed: 0, failed: 0, skipped: 0 };
+  const tallies: Tally[] = [];
   for (const member of workspace.workspace) {
     const dir = join(repoRoot, member);
     if ((await findTests(dir)).length === 0) continue;
     console.log(`--- deno test ${member}`);
     const { code, output } = await run(bin("deno"), ["test", "-A", "--no-check", member], { timeoutMs: 600_000 });
-    const t = denoTally(output, code);
-    tally.passed += t.passed;
-    tally.failed += t.failed;
-    tally.skipped += t.skipped;
+    tallies.push(denoTally(output, code));
   }
-  return tally;
+  return sumTallies(tallies);
 }
 
 async function benchCheck(): Promise<Tally> {
@@ -211,7 +205,7 @@ async function main(): Promise<number> {
   if (wanted("deno")) await step("module tests under Deno", denoTests);
   if (wanted("bench")) await step("benchmarks, quick mode, ratio regression check", benchCheck);
   if (wanted("publish")) await step("publish checks (deno publish --dry-run, pnpm pack)", publishChecks);
-  const total = results.reduce((t, r) => ({ passed: t.passed + r.passed, failed: t.failed + r.failed, skipped: t.skipped + r.skipped }), { passed: 0, failed: 0, skipped: 0 });
+  const total = sumTallies(results);
   console.log(`\n=== summary (${((Date.now() - started) / 1000).toFixed(0)}s)`);
   for (const r of results) {
     console.log(`  ${r.failed ? "FAIL" : "ok  "} ${r.step}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (${r.seconds.toFixed(1)}s)`);
