@@ -196,16 +196,7 @@ export class PipelineRun {
         closing ??= this.#returnIterator(opened, "source");
         return closing;
       };
-      for (;;) {
-        if (!out.hasRoom) await out.waitForRoom();
-        if (out.cancelled) break;
-        const result = await iterator.next();
-        if (result.done) {
-          finished = true;
-          break;
-        }
-        out.push(result.value);
-      }
+      finished = await drainInto(iterator, out);
     } catch (error) {
       finished = true;
       this.#fail(error, "source");
@@ -225,16 +216,7 @@ export class PipelineRun {
     let finished = false;
     try {
       iterator = stage(input, context)[Symbol.asyncIterator]();
-      for (;;) {
-        if (!out.hasRoom) await out.waitForRoom();
-        if (out.cancelled) break;
-        const result = await iterator.next();
-        if (result.done) {
-          finished = true;
-          break;
-        }
-        out.push(result.value);
-      }
+      finished = await drainInto(iterator, out);
     } catch (error) {
       finished = true;
       this.#fail(error, context.name);
@@ -294,5 +276,19 @@ export class PipelineRun {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#options.signal?.removeEventListener("abort", this.#onAbort);
     this.#emitProgress(true);
+  }
+}
+
+/**
+ * Moves items from `iterator` into `out`, waiting whenever `out` is full. Resolves true when the iterator ended,
+ * false when `out` was cancelled (the run is stopping); a throw from the iterator propagates.
+ */
+async function drainInto(iterator: AsyncIterator<unknown>, out: BoundedQueue<unknown>): Promise<boolean> {
+  for (;;) {
+    if (!out.hasRoom) await out.waitForRoom();
+    if (out.cancelled) return false;
+    const result = await iterator.next();
+    if (result.done) return true;
+    out.push(result.value);
   }
 }
