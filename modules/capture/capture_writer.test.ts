@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile, mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createCaptureWriter } from "./capture_writer.ts";
 import type { CaptureEvent } from "./capture_event.ts";
@@ -10,16 +9,8 @@ import { statfsFreeBytes } from "./disk_policy.ts";
 import { DiskFullError, InvalidOptionsError, WriterClosedError } from "./errors.ts";
 import { recoverCaptureDir } from "./recover_capture_dir.ts";
 import { readIndexed, readStreaming } from "./mcap_read_test_support.ts";
+import { withDir } from "./temp_dir_test_support.ts";
 import { createVirtualClock } from "./virtual_clock_test_support.ts";
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), "deckhand-"));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 async function finishedFiles(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((f) => f.endsWith(".mcap")).sort();

@@ -6,15 +6,7 @@ import { join } from "node:path";
 import { createCaptureWriter } from "./capture_writer.ts";
 import { recoverCaptureDir } from "./recover_capture_dir.ts";
 import { readIndexed, readStreaming } from "./mcap_read_test_support.ts";
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), "deckhand-"));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+import { withDir } from "./temp_dir_test_support.ts";
 
 const PART = "counter_20260101T000000000Z_0000000001.mcap.part";
 
