@@ -43,19 +43,11 @@ export function countingSource(length: number): { readonly items: Iterable<numbe
   return { items: numbers(), pulls: () => pulls, closed: () => closed };
 }
 
-/** The async version of {@link countingSource}. */
+/** The async version of {@link countingSource}: `yield*` pulls one item per `next()` and forwards `return()`. */
 export function countingAsyncSource(length: number): { readonly items: AsyncIterable<number>; readonly pulls: () => number; readonly closed: () => boolean } {
-  let pulls = 0;
-  let closed = false;
+  const counted = countingSource(length);
   async function* numbers(): AsyncGenerator<number> {
-    try {
-      for (let i = 0; i < length; i++) {
-        pulls++;
-        yield i;
-      }
-    } finally {
-      closed = true;
-    }
+    yield* counted.items;
   }
-  return { items: numbers(), pulls: () => pulls, closed: () => closed };
+  return { items: numbers(), pulls: counted.pulls, closed: counted.closed };
 }
