@@ -11,7 +11,7 @@ import { canonicalJson, contentHash, defineCodec } from "@deckhand/serialize";
 import { type BenchGroup, defineSuite } from "../harness.ts";
 import { analysisSchema } from "./analysis_schema.ts";
 
-const fixtures = new URL("../../../shared/fixtures/opentrons/", import.meta.url);
+const fixtures = new URL("../../fixtures/opentrons/", import.meta.url);
 
 const analysisCodec = defineCodec({ name: "protocol-analysis", version: 1, schema: analysisSchema });
 

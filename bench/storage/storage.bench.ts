@@ -22,7 +22,7 @@ import { type Client, createClient } from "@libsql/client";
 import Database from "libsql";
 import { type BenchGroup, defineSuite } from "../harness.ts";
 
-const fixtures = new URL("../../../shared/fixtures/opentrons/", import.meta.url);
+const fixtures = new URL("../../fixtures/opentrons/", import.meta.url);
 
 type Engine = InstanceType<typeof Database>;
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { AbortError, type ContentTarget, InvalidOptionsError, syncContentSet } from "./mod.ts";
 
-const fixtures = new URL("../../../shared/fixtures/opentrons/", import.meta.url);
+const fixtures = new URL("../../fixtures/opentrons/", import.meta.url);
 
 interface Command {
   readonly key: string;

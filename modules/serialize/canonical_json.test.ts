@@ -200,7 +200,7 @@ describe("contentHash", () => {
   });
 
   test("hashes a real Opentrons analysis the same way WebCrypto does", async () => {
-    const text = await readFile(new URL("../../../shared/fixtures/opentrons/analysis-thermocycler-error.json", import.meta.url), "utf8");
+    const text = await readFile(new URL("../../fixtures/opentrons/analysis-thermocycler-error.json", import.meta.url), "utf8");
     const document = JSON.parse(text) as unknown;
     assert.equal(contentHash(document), await webCryptoSha256Hex(canonicalJson(document)));
     assert.equal(contentHash(JSON.parse(JSON.stringify(document))), contentHash(document));

@@ -21,7 +21,7 @@ const jsonSchema: v.GenericSchema<Json> = v.lazy(() =>
 );
 const anyJsonCodec = defineCodec({ name: "any-json", version: 1, schema: jsonSchema });
 
-const fixturesDir = new URL("../../../shared/fixtures/opentrons/", import.meta.url);
+const fixturesDir = new URL("../../fixtures/opentrons/", import.meta.url);
 
 /** Exact equality: deep-equal values (Object.is on numbers, null vs missing) and the same key order everywhere. */
 function assertExactlyEqual(actual: unknown, expected: unknown): void {

@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import { openRunStore, type RunCommand, type RunStore } from "./mod.ts";
 
 // Real Opentrons documents (analyses up to 2.9 MB, JSON protocols), beside the repository as in CI.
-const FIXTURES = new URL("../../../shared/fixtures/opentrons/", import.meta.url);
+const FIXTURES = new URL("../../fixtures/opentrons/", import.meta.url);
 const names = (await readdir(FIXTURES)).filter((name) => name.endsWith(".json")).sort();
 const analysisNames = names.filter((name) => name.startsWith("analysis-"));
 const protocolNames = names.filter((name) => name.startsWith("protocol-"));

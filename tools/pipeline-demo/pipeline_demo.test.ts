@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 test("the demo mirrors every fixture document once and finds nothing to change on the second pass", async () => {
   const store = await mkdtemp(join(tmpdir(), "deckhand-demo-test-"));
   try {
-    const fixtures = fileURLToPath(new URL("../../../shared/fixtures/opentrons/", import.meta.url));
+    const fixtures = fileURLToPath(new URL("../../fixtures/opentrons/", import.meta.url));
     const demo = fileURLToPath(new URL("./pipeline_demo.ts", import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", demo, fixtures, store]);
     const documents = (await readdir(fixtures)).filter((f) => f.endsWith(".json")).length;

@@ -1,5 +1,5 @@
 /**
- * The main job until the robot app lands: streams the real Opentrons documents of `../shared/fixtures/opentrons/`
+ * The main job until the robot app lands: streams the real Opentrons documents of `fixtures/opentrons/` (vendored in this repository)
  * through a pipeline (read, parse, content-hash, batch) with throttled progress, then mirrors them into a
  * content-addressed directory with `syncContentSet`, twice, to show that the second pass changes nothing.
  *
@@ -19,7 +19,7 @@ interface Document {
   readonly text: string;
 }
 
-const fixtures = process.argv[2] ?? fileURLToPath(new URL("../../../shared/fixtures/opentrons/", import.meta.url));
+const fixtures = process.argv[2] ?? fileURLToPath(new URL("../../fixtures/opentrons/", import.meta.url));
 const store = process.argv[3] ?? (await mkdtemp(join(tmpdir(), "deckhand-demo-")));
 const ownStore = process.argv[3] === undefined;
 

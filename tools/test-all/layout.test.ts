@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { publishedModules, repoRoot } from "./workspace.ts";
 
 const modules = await publishedModules();
@@ -95,3 +96,31 @@ for (const module of modules) {
     }
   });
 }
+
+/** Code that reads the team's `../shared` folder works only on this team's machines, never from a plain clone. */
+const sharedReference = /\.\.\/(?:\.\.\/)*shared\/|["'`]\.\.\/shared["'`]/;
+
+test("no code, script or manifest reads ../shared: a plain clone runs, tests and benches on its own", async () => {
+  const offenders: string[] = [];
+  async function scan(dir: string): Promise<void> {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (["node_modules", "dist", ".git", ".pack", ".tmp", "results", "fixtures"].includes(entry.name)) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await scan(path);
+      else if (/\.(?:[cm]?[jt]sx?|json|sh|ya?ml)$|^run$/.test(entry.name) && path !== fileURLToPath(import.meta.url)) {
+        const text = await readFile(path, "utf8");
+        text.split("\n").forEach((line, i) => {
+          if (sharedReference.test(line)) offenders.push(`${relative(repoRoot, path)}:${i + 1}: ${line.trim()}`);
+        });
+      }
+    }
+  }
+  await scan(repoRoot);
+  assert.deepEqual(offenders, [], "vendor what is needed into the repository (fixtures/) instead");
+});
+
+test("the shared-folder check recognises the paths it must refuse", () => {
+  assert.ok(sharedReference.test(`new URL("../../../shared/fixtures/opentrons/", import.meta.url)`));
+  assert.ok(sharedReference.test(`readFile("../shared/STYLE.md")`));
+  assert.ok(!sharedReference.test(`new URL("../../fixtures/opentrons/", import.meta.url)`));
+});
