@@ -204,6 +204,11 @@ async function runStep(step: Migration, sourceDir: string, destinationDir: strin
   let counts: MigrationCounts;
   try {
     counts = await step.run(context);
+  } catch (error) {
+    if (signal.aborted && !(error instanceof MigrationAbortedError)) {
+      throw new MigrationAbortedError("the migration was aborted", { cause: signal.reason });
+    }
+    throw error;
   } finally {
     await Promise.all(pools.map((pool) => pool.close()));
   }

@@ -80,7 +80,7 @@ export class ProgressReporter {
     const elapsedMs = Math.max(1, this.#clock.now() - this.#startedAt);
     const itemsPerSecond = (this.#done * 1000) / elapsedMs;
     const left = Math.max(0, this.#total - this.#done);
-    const etaMs = left === 0 ? 0 : itemsPerSecond > 0 ? Math.round((left / itemsPerSecond) * 1000) : null;
+    const etaMs = this.#total === 0 ? null : left === 0 ? 0 : itemsPerSecond > 0 ? Math.round((left / itemsPerSecond) * 1000) : null;
     return {
       phase: this.#phase,
       done: this.#done,

@@ -14,7 +14,7 @@
  * @module
  */
 import { decode, encode } from "@msgpack/msgpack";
-import type { RunAction, RunCommand, RunSummary } from "@deckhand/storage";
+import type { NewRunAction, RunCommand, RunSummary } from "@deckhand/storage";
 
 /** The v1 database file inside the `v1/` directory. */
 export const V1_DATABASE = "robot.db";
@@ -61,7 +61,7 @@ export interface V1Run {
   readonly createdAt: string;
   readonly startedAt: string | null;
   readonly completedAt: string;
-  readonly actions: readonly RunAction[];
+  readonly actions: readonly (NewRunAction & { readonly id: string; readonly createdAt: string })[];
   readonly commands: readonly RunCommand[];
   readonly summary: RunSummary;
 }
@@ -81,6 +81,7 @@ export function encodeV1Run(document: unknown): Uint8Array {
 
 /** Nesting allowed inside a command or summary (the v2 JSON codecs refuse deeper records). */
 const MAX_DEPTH = 256;
+const ACTION_TYPES: ReadonlySet<string> = new Set(["play", "pause", "stop"]);
 const FINAL_STATUSES: ReadonlySet<string> = new Set(["succeeded", "failed", "stopped"]);
 
 /**
@@ -123,8 +124,8 @@ export function decodeV1Run(id: string, blob: Uint8Array): V1Run | V1Unreadable 
   }
   if (!Array.isArray(actions)) return bad("wrong-type", `actions is ${describe(actions)}, not a list`);
   for (const action of actions) {
-    if (!isPlainObject(action) || !nonEmpty(action.id) || !nonEmpty(action.actionType) || !isTime(action.createdAt)) {
-      return bad("wrong-type", "an action is not { id, actionType, createdAt }");
+    if (!isPlainObject(action) || !nonEmpty(action.id) || !ACTION_TYPES.has(action.actionType as string) || !isTime(action.createdAt)) {
+      return bad("wrong-type", "an action is not { id, actionType: play | pause | stop, createdAt }");
     }
   }
   if (!Array.isArray(commands)) return bad("commands-not-list", `commands is ${describe(commands)}, not a list`);
@@ -155,7 +156,7 @@ export function decodeV1Run(id: string, blob: Uint8Array): V1Run | V1Unreadable 
     createdAt: iso(createdAt),
     startedAt: startedAt === undefined ? null : iso(startedAt),
     completedAt: iso(summary.completedAt as string),
-    actions: (actions as RunAction[]).map((a) => ({ id: a.id, actionType: a.actionType, createdAt: iso(a.createdAt) })),
+    actions: (actions as V1Run["actions"]).map((a) => ({ id: a.id, actionType: a.actionType, createdAt: iso(a.createdAt) })),
     commands: commands as RunCommand[],
     summary: (typeof protocolId === "string" ? { ...summary, legacyProtocolId: protocolId } : summary) as RunSummary,
   };
