@@ -130,7 +130,14 @@ export async function fsyncTree(dir: string): Promise<void> {
     if (entry.isDirectory()) {
       await fsyncTree(path);
     } else if (entry.isFile()) {
-      const handle = await open(path, "r+");
+      let handle;
+      try {
+        handle = await open(path, "r+");
+      } catch (error) {
+        // SQLite removes a closed database's -wal/-shm files; one that vanished since the listing needs no fsync.
+        if (isNotFound(error)) continue;
+        throw error;
+      }
       try {
         await handle.sync();
       } finally {

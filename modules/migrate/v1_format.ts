@@ -100,6 +100,7 @@ export function decodeV1Run(id: string, blob: Uint8Array): V1Run | V1Unreadable 
     reason,
     message: `v1 run ${id}: ${message}`,
   });
+  if (blob.byteLength === 0) return bad("truncated", "the blob is empty");
   let document: unknown;
   try {
     document = decode(blob);
