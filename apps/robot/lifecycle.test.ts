@@ -13,7 +13,7 @@ async function sampleCommands(): Promise<Record<string, unknown>[]> {
   return analysis.commands;
 }
 
-test("health: 503 with the migration progress while a (deliberately slow) v1 migration runs, then 200; quarantined records are bad runs, deletable", async () => {
+test("health: 503 with the migration progress while a (deliberately slow) v1 migration runs, then 200; quarantined records are bad runs, deletable", { timeout: 180_000 }, async () => {
   await withDataRoot(async (dataRoot) => {
     const fixture = await writeV1Fixture({ root: dataRoot, runs: 12, commandsPerRun: 20, corrupt: 0.25, seed: 3, sampleCommands: await sampleCommands() });
     const robot = await spawnRobot(dataRoot, [], { DECKHAND_TEST_BOOT_DELAY_MS: "4000" });
@@ -77,7 +77,7 @@ async function readEvents(url: string, want: (name: string, data: any) => boolea
   }
 }
 
-test("events: run changes, batched collector samples, collector stats and system figures arrive over SSE", async () => {
+test("events: run changes, batched collector samples, collector stats and system figures arrive over SSE", { timeout: 180_000 }, async () => {
   await withDataRoot(async (dataRoot) => {
     const robot = await spawnRobot(dataRoot);
     try {
@@ -133,7 +133,7 @@ async function readMcap(path: string): Promise<number> {
   return messages;
 }
 
-test("SIGTERM: a clean exit within the bound, no .part file left, capture files readable MCAP, the database clean, the lock released", async () => {
+test("SIGTERM: a clean exit within the bound, no .part file left, capture files readable MCAP, the database clean, the lock released", { timeout: 180_000 }, async () => {
   await withDataRoot(async (dataRoot) => {
     const robot = await spawnRobot(dataRoot);
     await waitReady(robot);
@@ -165,7 +165,7 @@ test("SIGTERM: a clean exit within the bound, no .part file left, capture files 
   });
 });
 
-test("a second instance on the same data root refuses to start with a clear message; a stale lock from kill -9 is taken over", async () => {
+test("a second instance on the same data root refuses to start with a clear message; a stale lock from kill -9 is taken over", { timeout: 180_000 }, async () => {
   await withDataRoot(async (dataRoot) => {
     const first = await spawnRobot(dataRoot);
     try {
