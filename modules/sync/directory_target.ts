@@ -134,13 +134,14 @@ export function directoryTarget(root: string): UploadTarget {
         if (held > offset) await handle.truncate(offset);
         hash = await hashPrefix(partPath, offset, signal);
         for await (const chunk of request.body) {
-          signal.throwIfAborted();
           if (written + chunk.byteLength > size) {
             throw new UploadConflictError(`upload ${key}: more than the announced ${size} bytes`);
           }
           await handle.write(chunk, 0, chunk.byteLength, written);
           hash.update(chunk);
           written += chunk.byteLength;
+          // Checked after the write: every byte received is kept for the resume.
+          signal.throwIfAborted();
         }
         if (written !== size) {
           throw new UploadConflictError(`upload ${key}: the body ended at byte ${written} of ${size}; resume from there`);
@@ -177,6 +178,7 @@ export function directoryTarget(root: string): UploadTarget {
       assertUploadKey(key);
       assertRange(0, size);
       signal.throwIfAborted();
+      if (active.has(key)) throw new UploadConflictError(`an upload of ${key} is in progress; ask again when it ends`);
       const done = await readDone(join(uploads, `${key}.done`));
       if (done && done.size === size && (await storedSize(done.sha256)) === size) return size;
       return Math.min((await sizeOf(join(uploads, `${key}.part`))) ?? 0, size);

@@ -26,6 +26,8 @@ export type { FailedFile, SyncEvent, SyncStatus } from "./sync_event.ts";
 export { assertSha256, assertUploadKey, MAX_OBJECT_BYTES } from "./upload_target.ts";
 export type { StoredObject, UploadRequest, UploadTarget } from "./upload_target.ts";
 export { directoryTarget } from "./directory_target.ts";
+export { httpTarget } from "./http_target.ts";
+export type { HttpTargetOptions } from "./http_target.ts";
 export {
   EmptyFileError,
   FileChangedError,
