@@ -33,6 +33,8 @@ export interface IngestServerOptions {
   readonly token?: string;
   /** Largest accepted object in bytes. Default 1 TiB. */
   readonly maxObjectBytes?: number;
+  /** A connection that sends or receives nothing for this long is closed (a stalled upload stays resumable). Default 30,000. */
+  readonly idleTimeoutMs?: number;
   /** Called after each request, for logs and tests (uploads report the file bytes they stored). */
   readonly onRequest?: (info: IngestRequestInfo) => void;
 }
@@ -224,6 +226,8 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     });
     started.once("error", reject);
   });
+  // A stalled client must not hold its upload key forever: idle sockets are destroyed, which aborts the upload.
+  (server as import("node:http").Server).setTimeout(options.idleTimeoutMs ?? 30_000);
   return {
     url,
     close: () =>

@@ -133,6 +133,7 @@ export function directoryTarget(root: string): UploadTarget {
       try {
         if (held > offset) await handle.truncate(offset);
         hash = await hashPrefix(partPath, offset, signal);
+        // No abort check here: the body's source ends itself on abort, and every byte it gave is kept for the resume.
         for await (const chunk of request.body) {
           if (written + chunk.byteLength > size) {
             throw new UploadConflictError(`upload ${key}: more than the announced ${size} bytes`);
@@ -140,8 +141,6 @@ export function directoryTarget(root: string): UploadTarget {
           await handle.write(chunk, 0, chunk.byteLength, written);
           hash.update(chunk);
           written += chunk.byteLength;
-          // Checked after the write: every byte received is kept for the resume.
-          signal.throwIfAborted();
         }
         if (written !== size) {
           throw new UploadConflictError(`upload ${key}: the body ended at byte ${written} of ${size}; resume from there`);
