@@ -27,6 +27,8 @@ export { assertSha256, assertUploadKey, MAX_OBJECT_BYTES } from "./upload_target
 export type { StoredObject, UploadRequest, UploadTarget } from "./upload_target.ts";
 export { directoryTarget } from "./directory_target.ts";
 export { httpTarget } from "./http_target.ts";
+export { s3Target } from "./s3_target.ts";
+export type { S3TargetOptions } from "./s3_target.ts";
 export type { HttpTargetOptions } from "./http_target.ts";
 export {
   EmptyFileError,
