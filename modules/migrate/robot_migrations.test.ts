@@ -9,6 +9,7 @@ import { openRunStore, type RunStore } from "@deckhand/storage";
 import {
   MIGRATION_QUARANTINED,
   migrateDataRoot,
+  MigrationAbortedError,
   type MigrationProgress,
   ROBOT_DATA_VERSION,
   robotMigrations,
@@ -177,4 +178,24 @@ test("an empty v1 migrates to an empty, complete v2", async () => {
   const result = await migrateDataRoot({ root, target: 2, migrations: robotMigrations, workers: 1 });
   assert.deepEqual([result.migrated, result.quarantined], [0, 0]);
   assert.ok((await stat(join(result.dir, "runs.db"))).isFile());
+});
+
+test("aborting mid-migration stops the workers and the writer, switches nothing and leaves no temp dir", async () => {
+  const { root } = await v1Root(20, 20, 0);
+  const controller = new AbortController();
+  await assert.rejects(
+    migrateDataRoot({
+      root,
+      target: 2,
+      migrations: robotMigrations,
+      workers: 2,
+      signal: controller.signal,
+      progressIntervalMs: 1,
+      onProgress: (p) => p.done >= 3 && controller.abort("shutdown"),
+    }),
+    (error: unknown) => error instanceof MigrationAbortedError && error.code === "MIGRATE_ABORTED",
+  );
+  assert.deepEqual((await readdir(root)).sort(), ["v1"]);
+  const result = await migrateDataRoot({ root, target: 2, migrations: robotMigrations, workers: 1 });
+  assert.equal(result.migrated, 20, "the next start migrates everything");
 });
