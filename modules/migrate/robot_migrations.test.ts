@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { createClient } from "@libsql/client";
 import { openRunStore, type RunStore } from "@deckhand/storage";
 import {
+  COMPLETE_MARKER,
   MIGRATION_QUARANTINED,
   migrateDataRoot,
   MigrationAbortedError,
@@ -198,4 +199,13 @@ test("aborting mid-migration stops the workers and the writer, switches nothing 
   assert.deepEqual((await readdir(root)).sort(), ["v1"]);
   const result = await migrateDataRoot({ root, target: 2, migrations: robotMigrations, workers: 1 });
   assert.equal(result.migrated, 20, "the next start migrates everything");
+});
+
+test("a v1 directory without a database (a robot that never ran) migrates to an empty v2 and v1 stays as it was", async () => {
+  const root = join(base, `root-${rootCount++}`);
+  await mkdir(join(root, "v1"), { recursive: true });
+  await writeFile(join(root, "v1", COMPLETE_MARKER), "{}");
+  const result = await migrateDataRoot({ root, target: 2, migrations: robotMigrations, workers: 1 });
+  assert.deepEqual([result.migratedFrom, result.migrated, result.quarantined], [1, 0, 0]);
+  assert.deepEqual(await readdir(join(root, "v1")), [COMPLETE_MARKER]);
 });

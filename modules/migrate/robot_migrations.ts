@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { map, named, run, tap } from "@deckhand/pipeline";
 import { openRunStore, type RunStore, StorageError } from "@deckhand/storage";
+import { exists } from "./data_root.ts";
 import { VerificationFailedError } from "./errors.ts";
 import type { Migration, MigrationContext, MigrationCounts } from "./migration.ts";
 import type { V1Row } from "./v1_decode_worker.ts";
@@ -40,7 +41,10 @@ const v1ToV2: Migration = {
   from: 1,
   to: 2,
   async run(context: MigrationContext): Promise<MigrationCounts> {
-    const source = createClient({ url: `file:${join(context.sourceDir, V1_DATABASE)}` });
+    // v1 software may have left no database (a robot that never ran) or no run table: that is zero runs. The
+    // client would create a missing file, and v1 is never written to, so it is only opened when it exists.
+    const sourcePath = join(context.sourceDir, V1_DATABASE);
+    const source = (await exists(sourcePath)) ? createClient({ url: `file:${sourcePath}` }) : undefined;
     // The store's clock is set to each run's own times before each write, so v2 keeps v1's timestamps and a
     // restarted migration writes exactly the same rows.
     const clock = { time: 0, now: () => clock.time };
@@ -50,7 +54,10 @@ const v1ToV2: Migration = {
     try {
       // Started first, so the workers boot while the databases open.
       const pool = await context.workerPool<readonly V1Row[], (V1Run | V1Unreadable)[]>(workerEntry());
-      const total = Number((await source.execute("SELECT count(*) FROM run")).rows[0]![0]);
+      const hasRuns =
+        source !== undefined &&
+        (await source.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run'")).rows.length > 0;
+      const total = hasRuns ? Number((await source.execute("SELECT count(*) FROM run")).rows[0]![0]) : 0;
       context.setTotal(total);
       store = await openRunStore({ url: `file:${join(context.destinationDir, RUN_STORE_FILE)}`, clock });
       const target = store;
@@ -63,7 +70,7 @@ const v1ToV2: Migration = {
           ...(record.createdAt === undefined ? {} : { createdAt: record.createdAt }),
         });
       });
-      await run(readBatches(source, context.signal), [
+      await run(hasRuns ? readBatches(source, context.signal) : [], [
         named(
           "decode",
           map(async (rows: readonly SourceRow[]) => ({ rows, decoded: await pool.run(rows.map(({ id, blob }) => ({ id, blob }))) }), {
@@ -98,7 +105,7 @@ const v1ToV2: Migration = {
       store = undefined;
     } finally {
       await store?.close();
-      source.close();
+      source?.close();
     }
     return await countBack(context.destinationDir, read, written);
   },
