@@ -13,12 +13,12 @@
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { map, named, run, tap } from "@deckhand/pipeline";
-import { openRunStore, type RunStore, StorageError } from "@deckhand/storage";
+import { openRunStore, type RunCommand, type RunStore, StorageError } from "@deckhand/storage";
 import { exists } from "./data_root.ts";
 import { VerificationFailedError } from "./errors.ts";
 import type { Migration, MigrationContext, MigrationCounts } from "./migration.ts";
-import type { V1Row } from "./v1_decode_worker.ts";
-import { V1_DATABASE, type V1Run, type V1Unreadable } from "./v1_format.ts";
+import type { V1DecodedRow, V1Row, V1RunOnTheWire } from "./v1_decode_worker.ts";
+import { V1_DATABASE } from "./v1_format.ts";
 
 /** The robot's current data version: the version directory `v2/` holding the run store `runs.db`. */
 export const ROBOT_DATA_VERSION = 2;
@@ -53,7 +53,7 @@ const v1ToV2: Migration = {
     let written = 0;
     try {
       // Started first, so the workers boot while the databases open.
-      const pool = await context.workerPool<readonly V1Row[], (V1Run | V1Unreadable)[]>(workerEntry());
+      const pool = await context.workerPool<readonly V1Row[], V1DecodedRow[]>(workerEntry());
       const hasRuns =
         source !== undefined &&
         (await source.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run'")).rows.length > 0;
@@ -79,7 +79,7 @@ const v1ToV2: Migration = {
         ),
         named(
           "write",
-          tap(async ({ rows, decoded }: { rows: readonly SourceRow[]; decoded: (V1Run | V1Unreadable)[] }) => {
+          tap(async ({ rows, decoded }: { rows: readonly SourceRow[]; decoded: V1DecodedRow[] }) => {
             for (const [i, item] of decoded.entries()) {
               const row = rows[i]!;
               read++;
@@ -115,7 +115,7 @@ const v1ToV2: Migration = {
 export const robotMigrations: readonly Migration[] = [v1ToV2];
 
 /** Writes one decoded run; a run the store refuses is removed again and quarantined. Returns true if written. */
-async function writeRun(store: RunStore, item: V1Run, clock: { time: number }, context: MigrationContext, row: SourceRow): Promise<boolean> {
+async function writeRun(store: RunStore, item: V1RunOnTheWire, clock: { time: number }, context: MigrationContext, row: SourceRow): Promise<boolean> {
   let created = false;
   try {
     clock.time = Date.parse(item.createdAt);
@@ -123,7 +123,8 @@ async function writeRun(store: RunStore, item: V1Run, clock: { time: number }, c
     created = true;
     for (const action of item.actions) await store.addRunAction(item.id, action);
     clock.time = Date.parse(item.startedAt ?? item.createdAt);
-    if (item.commands.length > 0) await store.appendCommands(item.id, item.commands);
+    const commands = JSON.parse(item.commandsJson) as RunCommand[];
+    if (commands.length > 0) await store.appendCommands(item.id, commands);
     clock.time = Date.parse(item.completedAt);
     await store.finishRun(item.id, item.summary);
     return true;
@@ -194,5 +195,7 @@ function timeOf(text: string): string | undefined {
 
 function workerEntry(): URL {
   // Built packages run .js files; the repository and JSR run the .ts sources.
-  return new URL(`./v1_decode_worker.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url);
+  // (Typed by hand: Deno's publish check does not see ImportMeta.url here.)
+  const here = (import.meta as unknown as { url: string }).url;
+  return new URL(`./v1_decode_worker.${here.endsWith(".ts") ? "ts" : "js"}`, here);
 }
