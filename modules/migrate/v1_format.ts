@@ -109,7 +109,8 @@ export function decodeV1Run(id: string, blob: Uint8Array): V1Run | V1Unreadable 
     document = decoder.decode(blob);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return /insufficient data/i.test(message)
+    // The decoder reports a cut-off document either way, depending on where the cut falls.
+    return /insufficient data|outside the bounds/i.test(message)
       ? bad("truncated", `the blob ends before the document does (${blob.byteLength} bytes): ${message}`)
       : bad("undecodable", `the blob is not a MessagePack document: ${message}`);
   }
