@@ -30,5 +30,4 @@ uploadTargetContract(
   },
   12 << 20,
   skip,
-  false,
 );

@@ -230,7 +230,11 @@ export function s3Target(options: S3TargetOptions): UploadTarget {
       }),
       { abortSignal: request.signal },
     );
-    return { sha256, size: request.size };
+    const stored = await stat(sha256, request.signal);
+    if (!stored || stored.size !== request.size) {
+      throw new HashMismatchError(`upload ${request.key}: the bucket does not confirm SHA-256 ${sha256} and ${request.size} bytes`);
+    }
+    return stored;
   }
 
   async function putMultipart(request: UploadRequest): Promise<StoredObject> {
