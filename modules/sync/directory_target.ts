@@ -87,16 +87,12 @@ export function directoryTarget(root: string): UploadTarget {
   const objects = join(root, "objects");
   const uploads = join(root, "uploads");
   const active = new Set<string>();
-  let ready: Promise<void> | undefined;
-  const ensureDirs = (): Promise<void> => {
-    ready ??= (async () => {
-      await mkdir(objects, { recursive: true });
-      await mkdir(uploads, { recursive: true });
-    })();
-    ready.catch(() => {
-      ready = undefined;
-    });
-    return ready;
+  let dirsReady = false;
+  const ensureDirs = async (): Promise<void> => {
+    if (dirsReady) return;
+    await mkdir(objects, { recursive: true });
+    await mkdir(uploads, { recursive: true });
+    dirsReady = true;
   };
 
   async function storedSize(sha256: string): Promise<number | undefined> {
