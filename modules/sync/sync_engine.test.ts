@@ -335,3 +335,25 @@ test("a failing file from a nested additional path lands in failed/ under a flat
     assert.equal(engine.status().failed, 1);
   });
 });
+
+test("aborting the signal closes the engine: the in-flight upload stops and later calls are refused", async () => {
+  await withDir(async (dir) => {
+    const capture = join(dir, "capture");
+    await mkdir(capture);
+    await writeRandomFile(join(capture, name(1)), 3 << 20);
+    const controller = new AbortController();
+    let started!: () => void;
+    const putStarted = new Promise<void>((resolve) => (started = resolve));
+    const { target } = instrumented(directoryTarget(join(dir, "store")), async (request) => {
+      started();
+      await new Promise((_, reject) => request.signal.addEventListener("abort", () => reject(request.signal.reason)));
+    });
+    const engine = createSyncEngine({ captureDir: capture, target, signal: controller.signal, ...fast });
+    await putStarted;
+    controller.abort();
+    await assert.rejects(engine.syncNow(), { code: "SYNC_CLOSED" });
+    await engine.close();
+    assert.ok(existsSync(join(capture, name(1))));
+    assert.equal(engine.status().uploadedFiles, 0);
+  });
+});
