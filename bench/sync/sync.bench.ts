@@ -7,7 +7,7 @@
  *   streams each body to a file (no hashing, no resume, no confirmation);
  * - moto_server (`s3Target`) vs a loop of `PutObject` calls (SDK defaults) of the same files.
  * Issue goals (ingest): at least 200 MB/s and 1,000 files/s; printed, not enforced.
- * Full mode: 2 x 64 MB files and 200 x 4 KB files; quick mode: 2 x 8 MB and 100 x 4 KB (the group names say so).
+ * Full mode: one 64 MB file and 200 x 4 KB files; quick mode: 2 x 8 MB and 100 x 4 KB (the group names say so).
  * The engine uploads 4 KB files with concurrency 4 (the plain loops are sequential); large files one at a time.
  * Metric: the sync process's peak RSS growth while the engine uploads one large file to the ingest server.
  * Each iteration re-links the same files into the capture directory and bumps their mtime (a new upload key,
@@ -95,7 +95,7 @@ export default defineSuite({
   name: "sync",
   groups: async ({ quick }) => {
     root = await mkdtemp(join(tmpdir(), "deckhand-bench-sync-"));
-    const big = await makeFiles(root, quick ? "2 x 8 MB files" : "2 x 64 MB files", 2, (quick ? 8 : 64) << 20, false);
+    const big = quick ? await makeFiles(root, "2 x 8 MB files", 2, 8 << 20, false) : await makeFiles(root, "1 x 64 MB file", 1, 64 << 20, false);
     const small = await makeFiles(root, quick ? "100 x 4 KB files" : "200 x 4 KB files", quick ? 100 : 200, 4096, true);
     const capture = join(root, "capture");
     const groups: BenchGroup[] = [];
