@@ -39,7 +39,7 @@ test("a directory target never writes outside its root, whatever the key", async
     const target = directoryTarget(store);
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.string({ unit: "binary", maxLength: 40 }), fc.constantFrom("../x", "..", "/etc/passwd", "a/../../b", "\u0000")),
+        fc.oneof(fc.string({ unit: "binary", maxLength: 40 }), fc.constantFrom("../x", "..", "/etc/passwd", "a/../../b", "\u0000", "valid-key_1")),
         async (key) => {
           await target.put(requestFor(key, new TextEncoder().encode("x"))).catch((error: unknown) => {
             assert.ok(error instanceof InvalidNameError, String(error));
@@ -48,8 +48,14 @@ test("a directory target never writes outside its root, whatever the key", async
       ),
       { numRuns: 60 },
     );
-    assert.deepEqual(await readdir(root), ["store"]);
-    assert.deepEqual((await readdir(store)).sort(), ["objects", "uploads"]);
+    // Only the store itself may exist next to nothing else, and inside it only its two directories.
+    for (const entry of await readdir(root)) assert.equal(entry, "store");
+    for (const entry of await readdir(store).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return [];
+      throw error;
+    })) {
+      assert.ok(entry === "objects" || entry === "uploads", entry);
+    }
   } finally {
     await rm(root, { recursive: true, force: true });
   }
