@@ -31,7 +31,7 @@ export function CollectorRow(props: { collector: PageCollector }): JSX.Element {
 /** The capture section. */
 export function CaptureSection(props: { collectors: readonly PageCollector[] }): JSX.Element {
   return (
-    <section class="card" aria-labelledby="capture-h">
+    <section class="card capture" aria-labelledby="capture-h">
       <h2 id="capture-h">Capture</h2>
       <div class="scroll" tabindex={0} role="region" aria-label="Collectors table">
         <table class="stack">

@@ -1,0 +1,170 @@
+// The status page as a person uses it, in Debian's chromium driven by playwright-core: it renders, stays live
+// from /events without reloads, plots, deletes a bad run after a confirmation, shows "reconnecting" across a
+// restart, raises no console error or failed request, passes axe-core, and is photographed at desktop and
+// phone widths. Skips (saying why) where chromium is missing and cannot be installed (not root).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { type BrowserRobot, startRobotUnderTest } from "./robot_under_test.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+/** Where the screenshots go (kept after the run for people to look at; ignored by git). */
+export const SCREENSHOT_DIR: string = fileURLToPath(new URL("./screenshots/", import.meta.url));
+
+function chromiumOrReason(): string | undefined {
+  if (existsSync(CHROMIUM)) return undefined;
+  if (process.getuid?.() !== 0) return `${CHROMIUM} is missing and only root can install it (apt-get install chromium)`;
+  const installed = spawnSync("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"], { stdio: "inherit", timeout: 600_000 });
+  return installed.status === 0 && existsSync(CHROMIUM) ? undefined : "apt-get install chromium failed";
+}
+
+const skip = chromiumOrReason();
+const options = { skip: skip ?? false, timeout: 120_000 };
+const waitMs = 30_000;
+
+let browser: Browser;
+let robot: BrowserRobot;
+let page: Page;
+let phase = "load";
+const problems: string[] = [];
+const outside: string[] = [];
+
+before(async () => {
+  if (skip) return;
+  const { chromium } = await import("playwright-core");
+  robot = await startRobotUnderTest();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`[${phase}] console: ${message.text()} at ${message.location().url}`);
+  });
+  page.on("pageerror", (error) => problems.push(`[${phase}] page error: ${error.message}`));
+  page.on("requestfailed", (request) => problems.push(`[${phase}] request failed: ${request.url()} ${request.failure()?.errorText}`));
+  page.on("request", (request) => {
+    if (!request.url().startsWith(robot.url) && !request.url().startsWith("data:")) outside.push(request.url());
+  });
+  await page.goto(robot.url);
+  await page.evaluate("window.loadedOnce = 1");
+});
+
+after(async () => {
+  await browser?.close();
+  await robot?.stop();
+});
+
+const noReload = async () => assert.equal(await page.evaluate("window.loadedOnce"), 1, "the page was not reloaded");
+const pointCount = (key: string) => page.locator(`[data-plot="${key}"]`).getAttribute("data-points").then(Number);
+const commandCount = (runId: string) => page.locator(`tr[data-run="${runId}"] [data-f="commandCount"]`).textContent().then(Number);
+
+/** Polls `check` until it holds (the browser updates on its own schedule; no fixed sleeps). */
+async function waitUntil(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test("the page renders runs, collectors and sync, then goes live", options, async () => {
+  await page.locator('#live[data-state="live"]').waitFor({ timeout: waitMs });
+  assert.equal(await page.locator("#live").textContent(), "Live");
+  for (const id of robot.goodRunIds) await page.locator(`tr[data-run="${id}"]`).waitFor({ timeout: waitMs });
+  await page.locator(`tr[data-run="${robot.badRunId}"].bad`).waitFor();
+  assert.match((await page.locator(`tr[data-run="${robot.badRunId}"] .run-error`).textContent())!, new RegExp(robot.badRunCode));
+  await page.locator(`tr[data-collector="${robot.collector}"]`).waitFor();
+  assert.match((await page.locator(`tr[data-collector="${robot.collector}"] [data-f="rate"]`).textContent())!, /Hz \/ .* Hz/);
+  assert.match((await page.locator('#sync [data-f="online"]').textContent())!, /^(online|offline|not running)$/);
+  assert.match((await page.locator('#system [data-f="dataVersion"]').textContent())!, /\S/);
+});
+
+test("the plot's point count grows as samples arrive", options, async () => {
+  const key = `capture:${robot.collector}`;
+  await page.locator(`[data-plot="${key}"] canvas`).waitFor({ timeout: waitMs });
+  const first = await pointCount(key);
+  await waitUntil("the plot has more points", async () => (await pointCount(key)) > first + 2);
+  await noReload();
+});
+
+test("a command appended through the API shows up without a reload", options, async () => {
+  const before = await commandCount(robot.liveRunId);
+  await robot.appendCommand(robot.liveRunId);
+  await waitUntil("the command count went up", async () => (await commandCount(robot.liveRunId)) === before + 1);
+  await noReload();
+});
+
+test("screenshots at desktop and phone widths, and no serious or critical axe-core violations", options, async (t) => {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const key = `capture:${robot.collector}`;
+  await waitUntil("the plot has some history", async () => (await pointCount(key)) > 10);
+  await page.screenshot({ path: `${SCREENSHOT_DIR}desktop.png`, fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  // The plots follow the width through a ResizeObserver, so the layout settles a frame or two later.
+  await waitUntil("nothing scrolls sideways at a phone's width", async () => (await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")) === true);
+  await page.screenshot({ path: `${SCREENSHOT_DIR}phone.png`, fullPage: true });
+  t.diagnostic(`screenshots in ${SCREENSHOT_DIR}`);
+  const axeSource = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+  await page.evaluate(axeSource);
+  for (const width of [390, 1280]) {
+    await page.setViewportSize({ width, height: 900 });
+    const violations = (await page.evaluate(`axe.run().then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(" ")) })))`)) as {
+      id: string;
+      impact: string;
+      targets: string[];
+    }[];
+    const grave = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+    assert.deepEqual(grave, [], `axe at ${width}px`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+test("a bad run is deleted from the page after a confirmation", options, async () => {
+  const row = page.locator(`tr[data-run="${robot.badRunId}"]`);
+  await row.locator("button[data-delete-run]").click();
+  const dialog = page.locator("#delete-dialog");
+  await dialog.waitFor({ state: "visible" });
+  assert.match((await dialog.textContent())!, new RegExp(`Delete run ${robot.badRunId}\\?`));
+  await page.locator("#delete-dialog button[value=cancel]").click();
+  await dialog.waitFor({ state: "hidden" });
+  assert.equal(await row.count(), 1, "cancel keeps the run");
+  await row.locator("button[data-delete-run]").click();
+  if (robot.token) await page.locator("#delete-token").fill(robot.token);
+  await page.locator("#delete-confirm").click();
+  await row.waitFor({ state: "detached", timeout: waitMs });
+  await dialog.waitFor({ state: "hidden" });
+  assert.equal(await robot.runExists(robot.badRunId), false, "the API no longer has it");
+  await noReload();
+});
+
+test("stopping and restarting the robot shows reconnecting, then live data again", options, async () => {
+  phase = "restart";
+  await robot.stop();
+  await page.locator('#live[data-state="reconnecting"]').waitFor({ timeout: waitMs });
+  assert.equal(await page.locator("#live").textContent(), "Reconnecting…");
+  await robot.restart();
+  await page.locator('#live[data-state="live"]').waitFor({ timeout: waitMs });
+  phase = "after restart";
+  const key = `capture:${robot.collector}`;
+  const points = await pointCount(key);
+  await waitUntil("the plot grows again", async () => (await pointCount(key)) > points);
+  const runId = await robot.runAcceptingCommands();
+  await page.locator(`tr[data-run="${runId}"] [data-f="commandCount"]`).waitFor({ timeout: waitMs });
+  const before = await commandCount(runId);
+  await robot.appendCommand(runId);
+  await waitUntil("the command count went up after the restart", async () => (await commandCount(runId)) === before + 1);
+  await noReload();
+});
+
+test("no console errors, no failed requests, nothing fetched from outside the robot", options, () => {
+  // While the robot is down on purpose, the browser's own retries of /events fail; those are expected.
+  const unexpected = problems.filter((p) => !(p.startsWith("[restart]") && /\/events|ERR_CONNECTION_REFUSED/.test(p)));
+  assert.deepEqual(unexpected, []);
+  assert.deepEqual(outside, []);
+});
