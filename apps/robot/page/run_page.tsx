@@ -8,6 +8,7 @@
  */
 import type { JSX } from "hono/jsx/jsx-runtime";
 import { formatTime } from "./format.ts";
+import { errorCode, errorMessage } from "./runs_table.tsx";
 import { type AssetUrls, PageShell } from "./status_document.tsx";
 import type { PageRun } from "./status_shapes.ts";
 
@@ -82,8 +83,7 @@ export function RunDocument(props: { run: PageRun; page: CommandPage | null; ass
               <>
                 <dt>Error</dt>
                 <dd class="warn">
-                  <strong class="mono">{run.dataError.code ?? run.dataError.errorCode}</strong>{" "}
-                  {run.dataError.message ?? run.dataError.detail ?? run.dataError.title}
+                  <strong class="mono">{errorCode(run)}</strong> {errorMessage(run)}
                 </dd>
               </>
             ) : null}

@@ -19,11 +19,13 @@ export function newestRuns(runs: readonly PageRun[]): PageRun[] {
   return [...runs].sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0)).slice(0, RUNS_SHOWN);
 }
 
-function errorCode(run: PageRun): string {
-  return run.dataError?.code ?? run.dataError?.errorCode ?? "BAD_RUN";
+/** The code a bad run shows: the store's stable code where there is one. */
+export function errorCode(run: PageRun): string {
+  return run.dataError?.code ?? run.dataError?.meta?.code ?? run.dataError?.errorCode ?? "BAD_RUN";
 }
 
-function errorMessage(run: PageRun): string {
+/** The message a bad run shows. */
+export function errorMessage(run: PageRun): string {
   return run.dataError?.message ?? run.dataError?.detail ?? run.dataError?.title ?? "this run could not be loaded";
 }
 

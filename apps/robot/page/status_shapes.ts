@@ -13,6 +13,8 @@ export interface PageDataError {
   readonly title?: string;
   readonly message?: string;
   readonly detail?: string;
+  /** The store's stable code, where the API gives Opentrons' numeric `errorCode` at the top. */
+  readonly meta?: { readonly code?: string };
 }
 
 /** One run in the runs table. */
