@@ -1,4 +1,5 @@
-// The status page as a person uses it, in Debian's chromium driven by playwright-core: it renders, stays live
+// The status page as a person uses it, against the real robot app as a child process (robot_under_test.ts),
+// in Debian's chromium driven by playwright-core: it renders, stays live
 // from /events without reloads, plots, deletes a bad run after a confirmation, shows "reconnecting" across a
 // restart, raises no console error or failed request, passes axe-core, and is photographed at desktop and
 // phone widths. Skips (saying why) where chromium is missing and cannot be installed (not root).
@@ -57,7 +58,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await robot?.stop();
+  await robot?.dispose();
 });
 
 const noReload = async () => assert.equal(await page.evaluate("window.loadedOnce"), 1, "the page was not reloaded");
@@ -160,6 +161,48 @@ test("stopping and restarting the robot shows reconnecting, then live data again
   await robot.appendCommand(runId);
   await waitUntil("the command count went up after the restart", async () => (await commandCount(runId)) === before + 1);
   await noReload();
+});
+
+test("series and DOM stay bounded under hours' worth of events (a SYNTHETIC /events stream)", options, async () => {
+  // Twenty minutes of 10 Hz samples, a thousand sync updates each listing 50 failed files and a thousand
+  // collector updates, made up here and served in place of /events to a second tab of the real page.
+  const now = Date.now();
+  const events: string[] = [];
+  const sse = (event: string, data: unknown) => events.push(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  for (let batch = 0; batch < 1200; batch++) {
+    const samples = Array.from({ length: 10 }, (_, i) => ({ t: now - 1_200_000 + (batch * 10 + i) * 100, values: { currentC: 20 + Math.sin(batch + i), targetC: 4 } }));
+    sse("samples", { collector: robot.collector, samples });
+    if (batch < 1000) {
+      const failedFiles = Array.from({ length: 50 }, (_, i) => ({ name: `f-${batch}-${i}.mcap`, reason: "synthetic" }));
+      sse("sync", { online: true, queued: batch, uploadedFiles: batch, uploadedBytes: batch * 1000, bytesPerSecond: batch, failedFiles });
+      sse("collectors", [{ name: robot.collector, targetHz: 10, effectiveHz: 9.9, missedTicks: batch, errors: 0, reconnects: 0, running: true }]);
+    }
+  }
+  const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  try {
+    await tab.route("**/events", (route) => route.fulfill({ status: 200, contentType: "text/event-stream", body: events.join("") }));
+    await tab.goto(robot.url);
+    const nodes = () => tab.evaluate("document.getElementsByTagName('*').length") as Promise<number>;
+    const points = () => tab.locator(`[data-plot="capture:${robot.collector}"]`).getAttribute("data-points").then(Number);
+    await tab.locator(`[data-plot="capture:${robot.collector}"] canvas`).waitFor({ timeout: waitMs });
+    const deadline = Date.now() + waitMs;
+    while ((await tab.locator('#sync [data-f="queued"]').textContent()) !== "999") {
+      if (Date.now() > deadline) throw new Error("the synthetic stream was not applied");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const first = { nodes: await nodes(), points: await points() };
+    assert.ok(first.points <= 1200 && first.points > 1000, `at most 1200 points kept (${first.points})`);
+    assert.equal(await tab.locator("#sync-failed li").count(), 20, "failed files listed up to 20");
+    assert.equal(await tab.locator("#collectors-body tr").count(), 1);
+    // The stream ends and the browser reconnects: the same burst again must not grow anything.
+    await tab.locator('#live[data-state="reconnecting"]').waitFor({ timeout: waitMs });
+    await tab.locator('#live[data-state="live"]').waitFor({ timeout: waitMs });
+    await tab.locator(`[data-plot="capture:${robot.collector}"]`).waitFor();
+    assert.ok((await points()) <= 1200);
+    assert.ok((await nodes()) <= first.nodes + 5, "the DOM does not grow with events");
+  } finally {
+    await tab.close();
+  }
 });
 
 test("no console errors, no failed requests, nothing fetched from outside the robot", options, () => {

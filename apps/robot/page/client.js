@@ -67,6 +67,7 @@
     for (const f of Object.keys(values)) {
       if (!p.fields.includes(f)) { p.fields.push(f); p.ys.push(p.xs.map(() => null)); p.chart = p.chart && (p.chart.destroy(), null); }
     }
+    if (p.xs.length && t / 1000 <= p.xs[p.xs.length - 1]) return; // uPlot needs ascending x: drop repeats
     p.xs.push(t / 1000);
     p.fields.forEach((f, i) => p.ys[i].push(typeof values[f] === "number" ? values[f] : null));
     const drop = Math.max(p.xs.length - MAX_POINTS, p.xs.findIndex((x) => x >= t / 1000 - WINDOW_S));
@@ -158,8 +159,14 @@
     });
     if (!items.length) { const li = document.createElement("li"); li.className = "empty"; li.textContent = "No failed files."; items.push(li); }
     list.replaceChildren(...items);
-    append(plotFor("sync:rate", $("#sync-plots"), "Upload rate", (v) => `${fmt.bytes(v)}/s`), Date.now(), { "upload rate": s.bytesPerSecond });
+    lastRate = s.bytesPerSecond;
+    plotRate();
   }
+  // The server sends sync status on change only; the rate holds until it says otherwise, so while the stream
+  // is open the plot gets the last known rate once a second (a local timer, no request).
+  let lastRate = null;
+  const plotRate = () => append(plotFor("sync:rate", $("#sync-plots"), "Upload rate", (v) => `${fmt.bytes(v)}/s`), Date.now(), { "upload rate": lastRate });
+  setInterval(() => { if (lastRate !== null && live.dataset.state === "live") plotRate(); }, 1000);
 
   // ---- system and migration
   const systemFacts = $("#system");

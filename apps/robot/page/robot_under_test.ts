@@ -1,20 +1,25 @@
 /**
- * The robot the browser test drives, behind one small interface. Today: the SYNTHETIC robot of
- * synthetic_robot.ts (in-memory runs, made-up readings), started in this process, because the robot app is
- * being built on its own branch.
+ * The robot the browser test drives: the real app (`apps/robot/main.ts`) as a child process on 127.0.0.1, with
+ * a temp data root and an API token, seeded through its own API. Its bad run is a real one: a run left running
+ * when the robot restarts comes back interrupted (a bad run with the store's `RUN_INTERRUPTED` code).
  *
  * @module
  */
-import { type SyntheticRobot, startSyntheticRobot, syntheticState } from "./synthetic_robot.ts";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** What the browser test needs from a robot. */
 export interface BrowserRobot {
   readonly url: string;
-  /** The API token, when the robot requires one for mutations. */
-  readonly token: string | undefined;
+  /** The API token the robot requires for mutations. */
+  readonly token: string;
   readonly goodRunIds: readonly string[];
   readonly badRunId: string;
-  /** The bad run's `dataError` code, as the page shows it. */
+  /** The bad run's code, as the page shows it. */
   readonly badRunCode: string;
   /** A run that accepts commands right after start. */
   readonly liveRunId: string;
@@ -22,53 +27,134 @@ export interface BrowserRobot {
   readonly collector: string;
   appendCommand(runId: string): Promise<void>;
   runExists(runId: string): Promise<boolean>;
-  /** A run that accepts commands after a restart (it may create one). */
+  /** A run that accepts commands after a restart (a new one: the running one was interrupted). */
   runAcceptingCommands(): Promise<string>;
+  /** Stops the robot (SIGTERM, as a service manager would). */
   stop(): Promise<void>;
-  /** Starts the robot again on the same port with the same data. */
+  /** Starts the robot again on the same port with the same data root. */
   restart(): Promise<void>;
+  /** Stops the robot if it runs and removes its data root. */
+  dispose(): Promise<void>;
 }
 
-async function ok(response: Response, what: string): Promise<Response> {
-  if (!response.ok) throw new Error(`${what}: HTTP ${response.status} ${await response.text()}`);
-  return response;
+const main = fileURLToPath(new URL("../main.ts", import.meta.url));
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+const bootTimeoutMs = 60_000;
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly url: string;
 }
 
-/** Starts the robot the browser test drives. */
+/** Starts main.ts and resolves once it printed its URL and that it is ready. */
+async function startApp(dataRoot: string, port: number, token: string): Promise<Running> {
+  const args = ["--import", "tsx", main, "--port", String(port), "--data-root", dataRoot, "--token", token, "--capture-rate-hz", "5", "--sync-target", "none"];
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  return new Promise<Running>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`the robot did not get ready within ${bootTimeoutMs} ms:\n${output}`));
+    }, bootTimeoutMs);
+    let url: string | undefined;
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+      url ??= /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+      if (url && output.includes("deckhand robot ready")) {
+        clearTimeout(timer);
+        resolve({ child, url });
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the robot exited with ${code} before it was ready:\n${output}`));
+    });
+  });
+}
+
+async function stopApp(running: Running): Promise<void> {
+  if (running.child.exitCode !== null || running.child.signalCode !== null) return;
+  const exited = once(running.child, "exit");
+  running.child.kill("SIGTERM");
+  const timer = setTimeout(() => running.child.kill("SIGKILL"), 20_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Starts the real robot, seeded with a finished run, an interrupted (bad) run and a running run. */
 export async function startRobotUnderTest(): Promise<BrowserRobot> {
-  const state = syntheticState();
-  const token = "synthetic-token";
-  let server: SyntheticRobot | undefined = await startSyntheticRobot(state, { token });
-  const url = server.url;
-  const port = server.port;
+  const dataRoot = await mkdtemp(join(tmpdir(), "deckhand-status-page-"));
+  const token = "browser-test-token";
+  let running: Running | undefined = await startApp(dataRoot, 0, token);
+  const url = running.url;
+  const port = Number(new URL(url).port);
+
+  const api = async (method: string, path: string, body?: unknown): Promise<{ data?: Record<string, unknown> }> => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text}`);
+    return JSON.parse(text) as { data?: Record<string, unknown> };
+  };
   let commandNumber = 0;
   const appendCommand = async (runId: string) => {
-    const id = `cmd-${++commandNumber}`;
     const now = new Date().toISOString();
-    const body = { data: { id, commandType: "aspirate", status: "succeeded", createdAt: now, completedAt: now } };
-    await ok(await fetch(`${url}/runs/${runId}/commands`, { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` }, body: JSON.stringify(body) }), "append a command");
+    const command = (n: number) => ({ id: `cmd-${n}`, key: `key-${n}`, commandType: "aspirate", status: "succeeded", createdAt: now, startedAt: now, completedAt: now, params: {} });
+    await api("POST", `/runs/${runId}/commands`, { data: command(++commandNumber) });
   };
-  return {
-    url,
-    token,
-    goodRunIds: ["run-a", "run-b"],
-    badRunId: "run-bad",
-    badRunCode: "MIGRATION_QUARANTINED",
-    liveRunId: "run-b",
-    collector: "temperature",
-    appendCommand,
-    runExists: async (runId) => {
-      const response = await fetch(`${url}/runs/${runId}`);
-      await response.body?.cancel();
-      return response.ok;
-    },
-    runAcceptingCommands: async () => "run-b",
-    stop: async () => {
-      await server?.close();
-      server = undefined;
-    },
-    restart: async () => {
-      server = await startSyntheticRobot(state, { token, port });
-    },
+  const startRun = async () => {
+    const id = String((await api("POST", "/runs", { data: {} })).data!["id"]);
+    await api("POST", `/runs/${id}/actions`, { data: { actionType: "play" } });
+    return id;
   };
+  const restart = async () => {
+    running = await startApp(dataRoot, port, token);
+  };
+  const stop = async () => {
+    if (running) await stopApp(running);
+    running = undefined;
+  };
+
+  try {
+    const finished = await startRun();
+    for (let i = 0; i < 3; i++) await appendCommand(finished);
+    await api("POST", `/runs/${finished}/actions`, { data: { actionType: "stop" } });
+    const interrupted = await startRun();
+    await appendCommand(interrupted);
+    await stop();
+    await restart();
+    const bad = (await api("GET", `/runs/${interrupted}`)).data!["dataError"] as { meta?: { code?: string } } | undefined;
+    if (!bad?.meta?.code) throw new Error(`run ${interrupted} should be bad after the restart`);
+    const live = await startRun();
+    return {
+      url,
+      token,
+      goodRunIds: [finished, live],
+      badRunId: interrupted,
+      badRunCode: bad.meta.code,
+      liveRunId: live,
+      collector: "temp-module",
+      appendCommand,
+      runExists: async (runId) => {
+        const response = await fetch(`${url}/runs/${runId}`);
+        await response.body?.cancel();
+        return response.ok;
+      },
+      runAcceptingCommands: startRun,
+      stop,
+      restart,
+      dispose: async () => {
+        await stop();
+        await rm(dataRoot, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await stop();
+    await rm(dataRoot, { recursive: true, force: true });
+    throw error;
+  }
 }
