@@ -38,7 +38,7 @@
 
   // ---- plots: one per key, each a ring of at most MAX_POINTS points over the last WINDOW_S seconds
   const plots = new Map();
-  function plotFor(key, host, title, yFormat) {
+  function plotFor(key, host, title, height, yFormat) {
     let p = plots.get(key);
     if (p) return p;
     const fig = document.createElement("figure");
@@ -52,16 +52,16 @@
     const box = document.createElement("div");
     fig.append(caption, box);
     host.append(fig);
-    p = { fig, box, yFormat, fields: [], xs: [], ys: [], chart: null, queued: false };
+    p = { fig, box, height, yFormat, fields: [], xs: [], ys: [], chart: null, queued: false };
     plots.set(key, p);
-    new ResizeObserver(() => p.chart && p.chart.setSize({ width: box.clientWidth, height: 180 })).observe(box);
+    new ResizeObserver(() => p.chart && p.chart.setSize({ width: box.clientWidth, height })).observe(box);
     return p;
   }
   function build(p) {
     if (p.chart) p.chart.destroy();
     const series = [{}, ...p.fields.map((f, i) => ({ label: f, stroke: COLORS[i % COLORS.length], width: 2 }))];
     const axes = [{}, p.yFormat ? { size: 70, values: (_u, ticks) => ticks.map(p.yFormat) } : {}];
-    p.chart = new window.uPlot({ width: p.box.clientWidth || 300, height: 180, series, axes, legend: { live: false } }, [p.xs, ...p.ys], p.box);
+    p.chart = new window.uPlot({ width: p.box.clientWidth || 300, height: p.height, series, axes, legend: { live: false } }, [p.xs, ...p.ys], p.box);
   }
   function append(p, t, values) {
     for (const f of Object.keys(values)) {
@@ -135,7 +135,7 @@
     for (const row of [...collectorsBody.rows]) if (!seen.has(row.dataset.collector)) row.remove();
   }
   function onSamples(batch) {
-    const p = plotFor(`capture:${batch.collector}`, $("#capture-plots"), batch.collector);
+    const p = plotFor(`capture:${batch.collector}`, $("#capture-plots"), batch.collector, 260);
     for (const s of batch.samples) append(p, s.t, s.values);
   }
 
@@ -165,7 +165,7 @@
   // The server sends sync status on change only; the rate holds until it says otherwise, so while the stream
   // is open the plot gets the last known rate once a second (a local timer, no request).
   let lastRate = null;
-  const plotRate = () => append(plotFor("sync:rate", $("#sync-plots"), "Upload rate", (v) => `${fmt.bytes(v)}/s`), Date.now(), { "upload rate": lastRate });
+  const plotRate = () => append(plotFor("sync:rate", $("#sync-plots"), "Upload rate", 160, (v) => `${fmt.bytes(v)}/s`), Date.now(), { "upload rate": lastRate });
   setInterval(() => { if (lastRate !== null && live.dataset.state === "live") plotRate(); }, 1000);
 
   // ---- system and migration
