@@ -11,7 +11,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
-import { type BrowserRobot, startRobotUnderTest } from "./robot_under_test.ts";
+import { type BrowserRobot, startMigratingRobot, startRobotUnderTest } from "./robot_under_test.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 /** Where the screenshots go (kept after the run for people to look at; ignored by git). */
@@ -202,6 +202,29 @@ test("series and DOM stay bounded under hours' worth of events (a SYNTHETIC /eve
     assert.ok((await nodes()) <= first.nodes + 5, "the DOM does not grow with events");
   } finally {
     await tab.close();
+  }
+});
+
+test("while the robot migrates, the page shows the progress bar with its ETA, then the robot", options, async () => {
+  const migrating = await startMigratingRobot(8000);
+  const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const tabProblems: string[] = [];
+  tab.on("console", (message) => {
+    if (message.type() === "error") tabProblems.push(`console: ${message.text()} at ${message.location().url}`);
+  });
+  tab.on("pageerror", (error) => tabProblems.push(`page error: ${error.message}`));
+  try {
+    await tab.goto(migrating.url);
+    await tab.locator("#migration").waitFor({ state: "visible", timeout: waitMs });
+    assert.match((await tab.locator("#migration-text").textContent())!, /\d+ of 10 \(\d+%\), ETA \d+s, 0 quarantined/);
+    assert.equal(await tab.locator("#migration-bar").getAttribute("max"), "10");
+    await tab.locator("#migration").waitFor({ state: "hidden", timeout: waitMs });
+    await tab.locator('#live[data-state="live"]').waitFor();
+    await tab.locator("#collectors-body tr[data-collector]").first().waitFor({ timeout: waitMs });
+    assert.deepEqual(tabProblems, []);
+  } finally {
+    await tab.close();
+    await migrating.dispose();
   }
 });
 

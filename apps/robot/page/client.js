@@ -175,7 +175,12 @@
     setField(systemFacts, "disk", `${fmt.bytes(s.diskFreeBytes)} (capture stops below ${fmt.bytes(s.diskThresholdBytes)})`, low ? "warn" : "");
     setField(systemFacts, "dbBytes", fmt.bytes(s.dbBytes));
     setField(systemFacts, "dataVersion", s.dataVersion);
-    if (!s.migrating) $("#migration").hidden = true;
+    const bar = $("#migration");
+    if (!s.migrating && !bar.hidden) {
+      // The migration finished: the runs exist now (the page was rendered while there were none to read).
+      bar.hidden = true;
+      refreshRuns();
+    }
   }
   function onMigration(m) {
     const bar = $("#migration-bar");

@@ -46,10 +46,12 @@ interface Running {
   readonly url: string;
 }
 
-/** Starts main.ts and resolves once it printed its URL and that it is ready. */
-async function startApp(dataRoot: string, port: number, token: string): Promise<Running> {
+/** Starts main.ts and resolves once it printed its URL and (unless `bootDelayMs` is given) that it is ready. */
+async function startApp(dataRoot: string, port: number, token: string, bootDelayMs?: number): Promise<Running> {
   const args = ["--import", "tsx", main, "--port", String(port), "--data-root", dataRoot, "--token", token, "--capture-rate-hz", "5", "--sync-target", "none"];
-  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  // DECKHAND_TEST_BOOT_DELAY_MS: the app's test hook that makes its boot a ten-step migration of that length.
+  const env = bootDelayMs ? { ...process.env, DECKHAND_TEST_BOOT_DELAY_MS: String(bootDelayMs) } : process.env;
+  const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
   return new Promise<Running>((resolve, reject) => {
@@ -61,7 +63,7 @@ async function startApp(dataRoot: string, port: number, token: string): Promise<
     child.stdout!.on("data", (chunk: Buffer) => {
       output += chunk.toString("utf8");
       url ??= /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
-      if (url && output.includes("deckhand robot ready")) {
+      if (url && (bootDelayMs || output.includes("deckhand robot ready"))) {
         clearTimeout(timer);
         resolve({ child, url });
       }
@@ -154,6 +156,24 @@ export async function startRobotUnderTest(): Promise<BrowserRobot> {
     };
   } catch (error) {
     await stop();
+    await rm(dataRoot, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** A robot still migrating: main.ts with its boot stretched to `bootDelayMs` (the app's test hook). */
+export async function startMigratingRobot(bootDelayMs: number): Promise<{ url: string; dispose(): Promise<void> }> {
+  const dataRoot = await mkdtemp(join(tmpdir(), "deckhand-status-page-migrating-"));
+  try {
+    const running = await startApp(dataRoot, 0, "browser-test-token", bootDelayMs);
+    return {
+      url: running.url,
+      dispose: async () => {
+        await stopApp(running);
+        await rm(dataRoot, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
     await rm(dataRoot, { recursive: true, force: true });
     throw error;
   }
