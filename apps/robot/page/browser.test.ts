@@ -74,6 +74,18 @@ async function waitUntil(what: string, check: () => Promise<boolean>): Promise<v
   }
 }
 
+/** axe-core's serious and critical violations on the page as it is now. */
+async function graveAxeViolations(target: Page): Promise<{ id: string; impact: string; targets: string[] }[]> {
+  if (!(await target.evaluate("typeof window.axe === 'object'"))) {
+    await target.evaluate(await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8"));
+  }
+  const { passes, violations } = (await target.evaluate(
+    `axe.run().then((r) => ({ passes: r.passes.length, violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(" ")) })) }))`,
+  )) as { passes: number; violations: { id: string; impact: string; targets: string[] }[] };
+  assert.ok(passes > 10, `axe checked the page (${passes} rules passed)`);
+  return violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+}
+
 test("the page renders runs, collectors and sync, then goes live", options, async () => {
   await page.locator('#live[data-state="live"]').waitFor({ timeout: waitMs });
   assert.equal(await page.locator("#live").textContent(), "Live");
@@ -101,6 +113,26 @@ test("a command appended through the API shows up without a reload", options, as
   await noReload();
 });
 
+test("a run's page lists its commands and links its reports, which the robot serves", options, async () => {
+  const runId = robot.goodRunIds[0]!;
+  const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  try {
+    await tab.goto(robot.url);
+    await tab.locator(`tr[data-run="${runId}"] a`).click();
+    await tab.waitForURL(`**/page/runs/${runId}`);
+    assert.match((await tab.locator(".pager").textContent())!, /1–3 of 3/);
+    assert.equal(await tab.locator("#commands-body tr").count(), 3);
+    assert.deepEqual(await graveAxeViolations(tab), [], "axe on a run's page");
+    for (const kind of ["json", "csv", "html"]) {
+      const href = await tab.locator(`a[href="/runs/${runId}/report.${kind}"]`).getAttribute("href");
+      const response = await tab.request.get(`${robot.url}${href}`);
+      assert.equal(response.status(), 200, `report.${kind}`);
+    }
+  } finally {
+    await tab.close();
+  }
+});
+
 test("screenshots at desktop and phone widths, and no serious or critical axe-core violations", options, async (t) => {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   const key = `capture:${robot.collector}`;
@@ -111,17 +143,9 @@ test("screenshots at desktop and phone widths, and no serious or critical axe-co
   await waitUntil("nothing scrolls sideways at a phone's width", async () => (await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")) === true);
   await page.screenshot({ path: `${SCREENSHOT_DIR}phone.png`, fullPage: true });
   t.diagnostic(`screenshots in ${SCREENSHOT_DIR}`);
-  const axeSource = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-  await page.evaluate(axeSource);
   for (const width of [390, 1280]) {
     await page.setViewportSize({ width, height: 900 });
-    const violations = (await page.evaluate(`axe.run().then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(" ")) })))`)) as {
-      id: string;
-      impact: string;
-      targets: string[];
-    }[];
-    const grave = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-    assert.deepEqual(grave, [], `axe at ${width}px`);
+    assert.deepEqual(await graveAxeViolations(page), [], `axe at ${width}px`);
   }
   await page.setViewportSize({ width: 1280, height: 900 });
 });
@@ -132,6 +156,7 @@ test("a bad run is deleted from the page after a confirmation", options, async (
   const dialog = page.locator("#delete-dialog");
   await dialog.waitFor({ state: "visible" });
   assert.match((await dialog.textContent())!, new RegExp(`Delete run ${robot.badRunId}\\?`));
+  assert.deepEqual(await graveAxeViolations(page), [], "axe with the dialog open");
   await page.locator("#delete-dialog button[value=cancel]").click();
   await dialog.waitFor({ state: "hidden" });
   assert.equal(await row.count(), 1, "cancel keeps the run");
