@@ -98,6 +98,23 @@ test("the page renders runs, collectors and sync, then goes live", options, asyn
   assert.match((await page.locator('#system [data-f="dataVersion"]').textContent())!, /\S/);
 });
 
+test("without JavaScript the page still shows runs, collectors, sync and system", options, async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+  try {
+    const tab = await context.newPage();
+    await tab.goto(robot.url);
+    assert.match((await tab.locator("#live").textContent())!, /^Snapshot of \d\d:\d\d:\d\d UTC$/);
+    assert.equal(await tab.locator(`tr[data-run="${robot.liveRunId}"]`).count(), 1);
+    assert.match((await tab.locator(`tr[data-run="${robot.badRunId}"] .run-error`).textContent())!, new RegExp(robot.badRunCode));
+    assert.equal(await tab.locator("button[data-delete-run]").isVisible(), false, "no dead button without the script");
+    assert.match((await tab.locator(`tr[data-collector="${robot.collector}"] [data-f="rate"]`).textContent())!, /Hz \/ .* Hz/);
+    assert.match((await tab.locator('#sync [data-f="online"]').textContent())!, /^(online|offline)$/);
+    assert.match((await tab.locator('#system [data-f="disk"]').textContent())!, /capture stops below/);
+  } finally {
+    await context.close();
+  }
+});
+
 test("the plot's point count grows as samples arrive", options, async () => {
   const key = `capture:${robot.collector}`;
   await page.locator(`[data-plot="${key}"] canvas`).waitFor({ timeout: waitMs });
