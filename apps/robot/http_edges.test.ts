@@ -17,7 +17,7 @@ function assertEnvelope(body: any, id: string, code: string): void {
   assert.equal(error.meta.code, code);
 }
 
-test("token: mutating routes need the bearer token, reads do not", async () => {
+test("token: mutating routes need the bearer token, reads do not", { timeout: 180_000 }, async () => {
   await withRobot(async (robot) => {
     const anonymous = client(robot);
     assert.equal((await anonymous("GET", "/runs")).status, 200);
@@ -32,7 +32,7 @@ test("token: mutating routes need the bearer token, reads do not", async () => {
   }, ["--token", "s3cret"]);
 });
 
-test("bad input is answered: 413 with Connection: close (the next pooled request works), 422 envelopes, 404 envelope, ids checked", async () => {
+test("bad input is answered: 413 with Connection: close (the next pooled request works), 422 envelopes, 404 envelope, ids checked", { timeout: 180_000 }, async () => {
   await withRobot(async (robot) => {
     const call = client(robot);
     const run = (await call("POST", "/runs", {})).body.data.id;
@@ -85,7 +85,7 @@ test("bad input is answered: 413 with Connection: close (the next pooled request
   }, ["--max-body-bytes", "65536"]);
 });
 
-test("metrics: Prometheus text with request counts by route, store writes, capture rates and disk free", async () => {
+test("metrics: Prometheus text with request counts by route, store writes, capture rates and disk free", { timeout: 180_000 }, async () => {
   await withRobot(async (robot) => {
     const call = client(robot);
     await call("POST", "/runs", {});
@@ -106,7 +106,7 @@ test("metrics: Prometheus text with request counts by route, store writes, captu
   });
 });
 
-test("openapi.json documents every route of the app, with the request schemas that validate them", async () => {
+test("openapi.json documents every route of the app, with the request schemas that validate them", { timeout: 180_000 }, async () => {
   const state = new RobotState("/nonexistent", new EventHub(), 0);
   const app = createRobotApp({ state, metrics: new RobotMetrics(), maxBodyBytes: 1 << 20 });
   const response = await app.request("/openapi.json");

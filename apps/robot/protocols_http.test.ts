@@ -15,7 +15,7 @@ async function upload(url: string, files: { name: string; bytes: Uint8Array }[],
   return { status: response.status, body: await response.json() as any };
 }
 
-test("protocols: multipart upload in files, de-duplicated (200, same id), stored content-addressed, listed, referencingRuns, delete rules", async () => {
+test("protocols: multipart upload in files, de-duplicated (200, same id), stored content-addressed, listed, referencingRuns, delete rules", { timeout: 180_000 }, async () => {
   await withRobot(async (robot) => {
     const call = client(robot);
     const bytes = new Uint8Array(await readFile(new URL("protocol-simpleFlexV8.json", fixtures)));
@@ -74,7 +74,7 @@ test("protocols: multipart upload in files, de-duplicated (200, same id), stored
   });
 });
 
-test("analyses: recorded, listed oldest first, read in full, asDocument serves the stored text byte for byte", async () => {
+test("analyses: recorded, listed oldest first, read in full, asDocument serves the stored text byte for byte", { timeout: 180_000 }, async () => {
   await withRobot(async (robot) => {
     const call = client(robot);
     const protocolBytes = new Uint8Array(await readFile(new URL("protocol-moveLabware.json", fixtures)));

@@ -9,7 +9,7 @@ function commands(from: number, count: number, runTag = "c") {
   }));
 }
 
-test("runs: listed oldest first, pageLength gives the newest n, links.current names the current run", async () => {
+test("runs: listed oldest first, pageLength gives the newest n, links.current names the current run", { timeout: 180_000 }, async () => {
   await withRobot(async (robot) => {
     const call = client(robot);
     const ids: string[] = [];
@@ -36,7 +36,7 @@ test("runs: listed oldest first, pageLength gives the newest n, links.current na
   });
 });
 
-test("commands: default last page, clamped cursor, pageLength 0 empty, non-integer cursor 422, links.current, summaries without result", async () => {
+test("commands: default last page, clamped cursor, pageLength 0 empty, non-integer cursor 422, links.current, summaries without result", { timeout: 180_000 }, async () => {
   await withRobot(async (robot) => {
     const call = client(robot);
     const run = (await call("POST", "/runs", {})).body.data.id;
@@ -92,7 +92,7 @@ test("commands: default last page, clamped cursor, pageLength 0 empty, non-integ
   });
 });
 
-test("current run: 409 RunAlreadyActive while running, actions and their 409s, stop ends the run, PATCH archives, deletes", async () => {
+test("current run: 409 RunAlreadyActive while running, actions and their 409s, stop ends the run, PATCH archives, deletes", { timeout: 180_000 }, async () => {
   await withRobot(async (robot) => {
     const call = client(robot);
     const a = (await call("POST", "/runs", {})).body.data.id;
@@ -159,7 +159,7 @@ test("current run: 409 RunAlreadyActive while running, actions and their 409s, s
   });
 });
 
-test("restart: no run is current, the unfinished current run is a bad run (4008) listed and deletable, finished and archived runs stay good", async () => {
+test("restart: no run is current, the unfinished current run is a bad run (4008) listed and deletable, finished and archived runs stay good", { timeout: 180_000 }, async () => {
   await withDataRoot(async (dataRoot) => {
     let robot = await spawnRobot(dataRoot);
     await waitReady(robot);

@@ -147,7 +147,8 @@
     setField(syncFacts, "uploaded", `${s.uploadedFiles} files, ${fmt.bytes(s.uploadedBytes)}`);
     setField(syncFacts, "rate", `${fmt.bytes(s.bytesPerSecond)}/s`);
     setField(syncFacts, "retries", s.retries ?? "–");
-    setField(syncFacts, "lastError", s.lastError ?? "none");
+    const error = s.lastError;
+    setField(syncFacts, "lastError", error == null ? "none" : typeof error === "string" ? error : `${error.code}: ${error.message}`);
     const list = $("#sync-failed");
     const items = (s.failedFiles || []).slice(0, 20).map((f) => {
       const li = document.createElement("li");

@@ -7,10 +7,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeV1Fixture } from "@deckhand/migrate";
 
 /** What the browser test needs from a robot. */
 export interface BrowserRobot {
@@ -161,10 +162,17 @@ export async function startRobotUnderTest(): Promise<BrowserRobot> {
   }
 }
 
-/** A robot still migrating: main.ts with its boot stretched to `bootDelayMs` (the app's test hook). */
+/**
+ * A robot migrating a v1 data root (written by `@deckhand/migrate`'s fixture writer, a quarter of its records
+ * corrupt, so some are quarantined), its migration held back by `bootDelayMs` with the app's test hook.
+ */
 export async function startMigratingRobot(bootDelayMs: number): Promise<{ url: string; dispose(): Promise<void> }> {
   const dataRoot = await mkdtemp(join(tmpdir(), "deckhand-status-page-migrating-"));
   try {
+    const analysis = JSON.parse(await readFile(new URL("../../../fixtures/opentrons/analysis-thermocycler-error.json", import.meta.url), "utf8")) as {
+      commands: Record<string, unknown>[];
+    };
+    await writeV1Fixture({ root: dataRoot, runs: 12, commandsPerRun: 20, corrupt: 0.25, seed: 3, sampleCommands: analysis.commands });
     const running = await startApp(dataRoot, 0, "browser-test-token", bootDelayMs);
     return {
       url: running.url,

@@ -63,6 +63,14 @@ test("while migrating, the system section shows the progress bar with its ETA", 
   assert.match(html, /not running/, "no sync engine is said, not hidden");
 });
 
+test("the sync engine's last error shows as its code and message", async () => {
+  const sync = { online: false, queued: 3, uploadedFiles: 0, uploadedBytes: 0, bytesPerSecond: 0, failedFiles: [] };
+  const lastError = { code: "SYNC_TARGET_UNREACHABLE", message: "connect ECONNREFUSED", at: "2026-11-29T20:00:00Z" };
+  const html = await (await appWith({ runs: [], collectors: [], sync: { ...sync, lastError } }).request("/")).text();
+  assert.match(html, /<dd data-f="lastError">SYNC_TARGET_UNREACHABLE: connect ECONNREFUSED<\/dd>/);
+  assert.match(html, /<dd data-f="online" class="warn">offline<\/dd>/);
+});
+
 test("text from stored records is escaped, never markup", async () => {
   const hostile = "<script>alert(1)</script>";
   const html = await (

@@ -49,7 +49,8 @@ export interface PageSync {
   readonly uploadedBytes: number;
   readonly retries?: number;
   readonly failed?: number;
-  readonly lastError?: string | null;
+  /** The last error: the sync engine's `{ code, message, at }`, or plain text. */
+  readonly lastError?: string | { readonly code: string; readonly message: string; readonly at?: string } | null;
   readonly bytesPerSecond: number;
   readonly failedFiles: readonly { readonly name: string; readonly reason: string }[];
 }

@@ -13,6 +13,12 @@ import type { PageSync } from "./status_shapes.ts";
 /** How many failed files the page lists. */
 export const FAILED_SHOWN = 20;
 
+/** The last sync error as one line (`CODE: message`), or "none". */
+export function syncErrorText(error: PageSync["lastError"]): string {
+  if (error === null || error === undefined) return "none";
+  return typeof error === "string" ? error : `${error.code}: ${error.message}`;
+}
+
 /** The failed files, at most `FAILED_SHOWN`, with a line for the rest. */
 export function FailedFiles(props: { sync: PageSync }): JSX.Element {
   const files = props.sync.failedFiles;
@@ -47,7 +53,7 @@ export function SyncSection(props: { sync: PageSync | null | undefined }): JSX.E
         <dt>Retries</dt>
         <dd data-f="retries">{s?.retries ?? "–"}</dd>
         <dt>Last error</dt>
-        <dd data-f="lastError">{s?.lastError ?? "none"}</dd>
+        <dd data-f="lastError">{syncErrorText(s?.lastError)}</dd>
       </dl>
       <div id="sync-plots" class="plots"></div>
       <h3>Failed files</h3>
