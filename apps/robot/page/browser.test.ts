@@ -94,7 +94,8 @@ test("the page renders runs, collectors and sync, then goes live", options, asyn
   assert.match((await page.locator(`tr[data-run="${robot.badRunId}"] .run-error`).textContent())!, new RegExp(robot.badRunCode));
   await page.locator(`tr[data-collector="${robot.collector}"]`).waitFor();
   assert.match((await page.locator(`tr[data-collector="${robot.collector}"] [data-f="rate"]`).textContent())!, /Hz \/ .* Hz/);
-  assert.match((await page.locator('#sync [data-f="online"]').textContent())!, /^(online|offline|not running)$/);
+  await waitUntil("the sync service reports uploads", async () => /^[1-9]\d* files, /.test((await page.locator('#sync [data-f="uploaded"]').textContent()) ?? ""));
+  assert.equal(await page.locator('#sync [data-f="online"]').textContent(), "online");
   assert.match((await page.locator('#system [data-f="dataVersion"]').textContent())!, /\S/);
 });
 

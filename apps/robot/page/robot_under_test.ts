@@ -1,6 +1,7 @@
 /**
  * The robot the browser test drives: the real app (`apps/robot/main.ts`) as a child process on 127.0.0.1, with
- * a temp data root and an API token, seeded through its own API. Its bad run is a real one: a run left running
+ * a temp data root and an API token, seeded through its own API. Capture files finish every 2 s, so the sync
+ * service (its default target: a directory in the data root) has files to upload while the test watches. Its bad run is a real one: a run left running
  * when the robot restarts comes back interrupted (a bad run with the store's `RUN_INTERRUPTED` code).
  *
  * @module
@@ -49,7 +50,7 @@ interface Running {
 
 /** Starts main.ts and resolves once it printed its URL and (unless `bootDelayMs` is given) that it is ready. */
 async function startApp(dataRoot: string, port: number, token: string, bootDelayMs?: number): Promise<Running> {
-  const args = ["--import", "tsx", main, "--port", String(port), "--data-root", dataRoot, "--token", token, "--capture-rate-hz", "5", "--sync-target", "none"];
+  const args = ["--import", "tsx", main, "--port", String(port), "--data-root", dataRoot, "--token", token, "--capture-rate-hz", "5", "--capture-file-age-ms", "2000"];
   // DECKHAND_TEST_BOOT_DELAY_MS: the app's test hook that makes its boot a ten-step migration of that length.
   const env = bootDelayMs ? { ...process.env, DECKHAND_TEST_BOOT_DELAY_MS: String(bootDelayMs) } : process.env;
   const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
