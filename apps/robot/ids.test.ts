@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { InvalidIdError } from "./errors.ts";
 import { checkId, idProblem, MAX_ID_BYTES } from "./ids.ts";
+import { isWellFormedText } from "./unicode_text.ts";
 
 test("checkId refuses lone surrogates, control characters, paths, empty and over-long ids with ROBOT_INVALID_ID", () => {
   for (const bad of ["", "a\ud800", "\udc00", "a/b", "a\\b", "..", ".", "a\u0000b", "x\n", "é".repeat(65), 42]) {
@@ -18,4 +19,10 @@ test("idProblem accepts exactly the well-formed, bounded, path-free strings", ()
     const ok = id.length > 0 && id.isWellFormed() && Buffer.byteLength(id) <= MAX_ID_BYTES && !/[\u0000-\u001f\u007f/\\]/.test(id) && id !== "." && id !== "..";
     assert.equal(idProblem(id) === undefined, ok);
   }), { numRuns: 2000 });
+});
+
+test("isWellFormedText agrees with String.prototype.isWellFormed", () => {
+  fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 40 }), (text) => {
+    assert.equal(isWellFormedText(text), text.isWellFormed());
+  }), { numRuns: 5000 });
 });

@@ -5,6 +5,7 @@
  * @module
  */
 import { InvalidIdError } from "./errors.ts";
+import { isWellFormedText } from "./unicode_text.ts";
 
 /** The longest id accepted, in UTF-8 bytes. */
 export const MAX_ID_BYTES = 128;
@@ -13,7 +14,7 @@ export const MAX_ID_BYTES = 128;
 export function idProblem(id: unknown): string | undefined {
   if (typeof id !== "string") return "must be a string";
   if (id.length === 0) return "must not be empty";
-  if (!id.isWellFormed()) return "must be well-formed Unicode (it contains a lone surrogate)";
+  if (!isWellFormedText(id)) return "must be well-formed Unicode (it contains a lone surrogate)";
   if (Buffer.byteLength(id, "utf8") > MAX_ID_BYTES) return `must be at most ${MAX_ID_BYTES} UTF-8 bytes`;
   // deno-lint-ignore no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(id)) return "must not contain control characters";

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Context } from "hono";
+import { isWellFormedText } from "./unicode_text.ts";
 
 /** How deep a request body may nest. */
 export const MAX_JSON_DEPTH = 256;
@@ -43,7 +44,7 @@ export function jsonValueProblem(value: unknown, maxDepth: number = MAX_JSON_DEP
     const frame = stack.pop()!;
     const current = frame.value;
     if (typeof current === "string") {
-      if (!current.isWellFormed()) return { message: "a string is not well-formed Unicode (lone surrogate)", path: pathOf(frame) };
+      if (!isWellFormedText(current)) return { message: "a string is not well-formed Unicode (lone surrogate)", path: pathOf(frame) };
     } else if (typeof current === "number") {
       if (!Number.isFinite(current)) return { message: "a number is beyond the range of a double", path: pathOf(frame) };
     } else if (current !== null && typeof current === "object") {
@@ -53,7 +54,7 @@ export function jsonValueProblem(value: unknown, maxDepth: number = MAX_JSON_DEP
         for (let i = 0; i < current.length; i++) stack.push({ value: current[i], depth, parent: frame, key: i });
       } else {
         for (const key of Object.keys(current)) {
-          if (!key.isWellFormed()) return { message: "a key is not well-formed Unicode (lone surrogate)", path: pathOf(frame) };
+          if (!isWellFormedText(key)) return { message: "a key is not well-formed Unicode (lone surrogate)", path: pathOf(frame) };
           stack.push({ value: (current as Record<string, unknown>)[key], depth, parent: frame, key });
         }
       }

@@ -16,6 +16,7 @@ import { AnalysisNotFoundError, InvalidRequestError, ProtocolUsedByRunError } fr
 import { idProblem } from "./ids.ts";
 import { jsonValueProblem } from "./json_body.ts";
 import { type ProtocolFiles, sha256Hex, writeFileDurably } from "./protocol_files.ts";
+import { isWellFormedText } from "./unicode_text.ts";
 
 /** One uploaded file. */
 export interface UploadedFile {
@@ -118,7 +119,7 @@ export class ProtocolLibrary {
         : {};
       robotType = typeof record.robot?.model === "string" ? record.robot.model : "OT-2 Standard";
     } else {
-      if (!text.isWellFormed()) throw new InvalidRequestError(`${main.name} is not well-formed text`);
+      if (!isWellFormedText(text)) throw new InvalidRequestError(`${main.name} is not well-formed text`);
       metadata = pythonMetadata(text);
       robotType = pythonRobotType(text);
     }

@@ -15,6 +15,7 @@ import { type UploadedFile, wireAnalysis, wireProtocol } from "./protocol_librar
 import { errorEnvelope, jsonResponse } from "./request_validation.ts";
 import type { RobotState } from "./robot_state.ts";
 import { listAllRuns } from "./routes_runs.ts";
+import { isWellFormedText } from "./unicode_text.ts";
 
 const tags = ["protocols"];
 const errors = {
@@ -64,7 +65,7 @@ export function mountProtocolRoutes(app: Hono, state: RobotState): void {
     const text = (name: string): string | undefined => {
       const value = form[name];
       if (value === undefined) return undefined;
-      if (typeof value !== "string" || !value.isWellFormed() || value.length > 256) throw new InvalidRequestError(`the form field \`${name}\` must be a short text`);
+      if (typeof value !== "string" || !isWellFormedText(value) || value.length > 256) throw new InvalidRequestError(`the form field \`${name}\` must be a short text`);
       return value;
     };
     const key = text("key");

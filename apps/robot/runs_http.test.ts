@@ -31,6 +31,10 @@ test("runs: listed oldest first, pageLength gives the newest n, links.current na
     const newest = await call("GET", "/runs?pageLength=2");
     assert.deepEqual(newest.body.data.map((r: { id: string }) => r.id), ids.slice(2));
     assert.deepEqual(newest.body.meta, { cursor: 0, totalLength: 4 });
+    const emptyJson = await call("POST", "/runs", "");
+    assert.equal(emptyJson.status, 201, "POST /runs takes no body, also with a JSON content type");
+    ids.push(emptyJson.body.data.id);
+    assert.equal((await call("GET", "/runs")).body.meta.totalLength, 5);
     const bad = await call("GET", "/runs?pageLength=two");
     assert.equal(bad.status, 422);
   });

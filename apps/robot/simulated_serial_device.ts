@@ -1,3 +1,4 @@
+/// <reference path="./serialport_binding_mock_types.d.ts" />
 /**
  * The embedded default hardware: a simulated temperature module behind a mock serial port
  * (`@serialport/binding-mock`), so the robot app reads it through `createSerialSource` exactly as it reads a
