@@ -1,10 +1,9 @@
 /**
  * The robot the browser test drives: the real app (`apps/robot/main.ts`) as a child process on 127.0.0.1, with
- * a temp data root and an API token, seeded through its own API. Capture files finish every 2 s, so the sync
- * service (its default target: a directory in the data root) has files to upload while the test watches. Its bad run is a real one: a run left running
- * when the robot restarts comes back interrupted (a bad run with the store's `RUN_INTERRUPTED` code).
- *
- * @module
+ * a temp data root and an API token. The data root starts as a v1 robot's (`@deckhand/migrate`'s fixture writer,
+ * half its records corrupt), so the boot runs the real migration and its quarantined records are real bad runs;
+ * a finished run and a running one are then made through the API. Capture files finish every 2 s, so the sync
+ * service (its default target: a directory in the data root) has files to upload while the test watches.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -48,6 +47,12 @@ interface Running {
   readonly url: string;
 }
 
+/** Real Opentrons commands (a vendored analysis) for the v1 fixture's runs. */
+async function sampleCommands(): Promise<Record<string, unknown>[]> {
+  const analysis = JSON.parse(await readFile(new URL("../../../fixtures/opentrons/analysis-thermocycler-error.json", import.meta.url), "utf8"));
+  return (analysis as { commands: Record<string, unknown>[] }).commands;
+}
+
 /** Starts main.ts and resolves once it printed its URL and (unless `bootDelayMs` is given) that it is ready. */
 async function startApp(dataRoot: string, port: number, token: string, bootDelayMs?: number): Promise<Running> {
   const args = ["--import", "tsx", main, "--port", String(port), "--data-root", dataRoot, "--token", token, "--capture-rate-hz", "5", "--capture-file-age-ms", "2000"];
@@ -77,10 +82,10 @@ async function startApp(dataRoot: string, port: number, token: string, bootDelay
   });
 }
 
-async function stopApp(running: Running): Promise<void> {
+async function stopApp(running: Running, signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
   if (running.child.exitCode !== null || running.child.signalCode !== null) return;
   const exited = once(running.child, "exit");
-  running.child.kill("SIGTERM");
+  running.child.kill(signal);
   const timer = setTimeout(() => running.child.kill("SIGKILL"), 20_000);
   await exited;
   clearTimeout(timer);
@@ -90,6 +95,7 @@ async function stopApp(running: Running): Promise<void> {
 export async function startRobotUnderTest(): Promise<BrowserRobot> {
   const dataRoot = await mkdtemp(join(tmpdir(), "deckhand-status-page-"));
   const token = "browser-test-token";
+  await writeV1Fixture({ root: dataRoot, runs: 4, commandsPerRun: 5, corrupt: 0.5, seed: 3, sampleCommands: await sampleCommands() });
   let running: Running | undefined = await startApp(dataRoot, 0, token);
   const url = running.url;
   const port = Number(new URL(url).port);
@@ -124,22 +130,19 @@ export async function startRobotUnderTest(): Promise<BrowserRobot> {
   };
 
   try {
+    const listed = ((await api("GET", "/runs")).data ?? []) as unknown as { id: string; dataError?: { meta?: { code?: string } } }[];
+    const quarantined = listed.find((run) => run.dataError?.meta?.code === "MIGRATION_QUARANTINED");
+    if (!quarantined) throw new Error("the v1 fixture should leave a quarantined run after the migration");
     const finished = await startRun();
     for (let i = 0; i < 3; i++) await appendCommand(finished);
     await api("POST", `/runs/${finished}/actions`, { data: { actionType: "stop" } });
-    const interrupted = await startRun();
-    await appendCommand(interrupted);
-    await stop();
-    await restart();
-    const bad = (await api("GET", `/runs/${interrupted}`)).data!["dataError"] as { meta?: { code?: string } } | undefined;
-    if (!bad?.meta?.code) throw new Error(`run ${interrupted} should be bad after the restart`);
     const live = await startRun();
     return {
       url,
       token,
       goodRunIds: [finished, live],
-      badRunId: interrupted,
-      badRunCode: bad.meta.code,
+      badRunId: quarantined.id,
+      badRunCode: "MIGRATION_QUARANTINED",
       liveRunId: live,
       collector: "temp-module",
       appendCommand,
@@ -170,10 +173,7 @@ export async function startRobotUnderTest(): Promise<BrowserRobot> {
 export async function startMigratingRobot(bootDelayMs: number): Promise<{ url: string; dispose(): Promise<void> }> {
   const dataRoot = await mkdtemp(join(tmpdir(), "deckhand-status-page-migrating-"));
   try {
-    const analysis = JSON.parse(await readFile(new URL("../../../fixtures/opentrons/analysis-thermocycler-error.json", import.meta.url), "utf8")) as {
-      commands: Record<string, unknown>[];
-    };
-    await writeV1Fixture({ root: dataRoot, runs: 12, commandsPerRun: 20, corrupt: 0.25, seed: 3, sampleCommands: analysis.commands });
+    await writeV1Fixture({ root: dataRoot, runs: 12, commandsPerRun: 20, corrupt: 0.25, seed: 3, sampleCommands: await sampleCommands() });
     const running = await startApp(dataRoot, 0, "browser-test-token", bootDelayMs);
     return {
       url: running.url,
