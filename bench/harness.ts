@@ -34,6 +34,11 @@ export interface BenchTask {
   readonly unit?: string;
   /** Runs before every call, outside the measured time (for example to reset a table). */
   readonly beforeEach?: () => void | Promise<void>;
+  /**
+   * A row shown for context (another approach, an upper bound), not a contender: its ratio is printed but never
+   * compared with bench/baseline.json. A name ending in "(reference)" means the same.
+   */
+  readonly reference?: boolean;
 }
 
 /** A ratio goal from an issue: the contender's throughput over the baseline's must be at least `min`. */
@@ -72,13 +77,15 @@ export interface TaskResult {
   readonly group: string;
   readonly task: string;
   readonly isBaseline: boolean;
+  /** A reference row (see `BenchTask.reference`): printed, never checked. */
+  readonly isReference?: boolean;
   readonly unit: string;
-  /** Units per second, from the median latency. */
+  /** Units per second: the median over the interleaved rounds. */
   readonly throughput: number;
-  /** Median milliseconds per call. */
+  /** Median milliseconds per call (the median of the rounds' medians). */
   readonly medianMs: number;
   readonly samples: number;
-  /** Throughput over the group baseline's throughput (1 for the baseline itself). */
+  /** The median over rounds of throughput / the baseline's throughput in the same round (1 for the baseline). */
   readonly ratio: number;
   readonly goal?: RatioGoal;
 }
@@ -108,48 +115,83 @@ export function ratioKey(suite: string, group: string, task: string): string {
   return `${suite}/${group}/${task}`;
 }
 
-/** Runs every group of a suite with tinybench and collects ratios and metrics. */
+/** How a mode measures: rounds per group, and each task's time budget and minimum calls per round. */
+interface RoundPlan {
+  readonly rounds: number;
+  readonly time: number;
+  readonly iterations: number;
+  readonly warmupTime: number;
+  readonly warmupIterations: number;
+}
+
+const PLANS: Readonly<Record<"quick" | "full", RoundPlan>> = {
+  quick: { rounds: 5, time: 60, iterations: 1, warmupTime: 50, warmupIterations: 1 },
+  full: { rounds: 7, time: 300, iterations: 2, warmupTime: 300, warmupIterations: 3 },
+};
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** True for a row shown for context only (flag `reference`, or a name ending in "(reference)"): never checked. */
+export function isReferenceTask(task: Pick<BenchTask, "name" | "reference">): boolean {
+  return task.reference === true || task.name.endsWith("(reference)");
+}
+
+/**
+ * Runs every group of a suite and collects ratios and metrics. The baseline and its contenders are measured in
+ * interleaved rounds (A B C, then C B A, ...; one short tinybench run per task and round), so a load spike on a
+ * shared machine hits both sides of a ratio; a contender's ratio is the median of its per-round ratios to the
+ * baseline, its throughput the median of its per-round throughputs.
+ */
 export async function runSuite(suite: SuiteDefinition, mode: BenchMode): Promise<SuiteResult> {
+  const plan = mode.quick ? PLANS.quick : PLANS.full;
   const rows: TaskResult[] = [];
   for (const group of await suite.groups(mode)) {
     try {
-      const bench = new Bench({
-        time: mode.quick ? 300 : 2000,
-        iterations: mode.quick ? 3 : 10,
-        warmupTime: mode.quick ? 50 : 300,
-        warmupIterations: mode.quick ? 1 : 3,
-        throws: true,
-      });
       const all = [group.baseline, ...group.tasks];
-      for (const task of all) {
-        bench.add(task.name, task.fn, task.beforeEach ? { beforeEach: task.beforeEach } : {});
-      }
-      await bench.run();
-      const measured = all.map((task) => {
-        const result = bench.getTask(task.name)?.result;
-        if (!result || !("latency" in result)) {
-          throw new Error(`bench task "${task.name}" in "${group.name}" did not complete`);
+      const latencies: number[][] = all.map(() => []);
+      const samples = all.map(() => 0);
+      for (let round = 0; round < plan.rounds; round++) {
+        const order = all.map((_, i) => i);
+        if (round % 2 === 1) order.reverse();
+        for (const i of order) {
+          const task = all[i]!;
+          const bench = new Bench({
+            time: plan.time,
+            iterations: plan.iterations,
+            warmup: round === 0,
+            warmupTime: plan.warmupTime,
+            warmupIterations: plan.warmupIterations,
+            throws: true,
+          });
+          bench.add(task.name, task.fn, task.beforeEach ? { beforeEach: task.beforeEach } : {});
+          await bench.run();
+          const result = bench.getTask(task.name)?.result;
+          if (!result || !("latency" in result)) {
+            throw new Error(`bench task "${task.name}" in "${group.name}" did not complete`);
+          }
+          latencies[i]!.push(result.latency.p50 > 0 ? result.latency.p50 : result.period);
+          samples[i]! += result.latency.samplesCount;
         }
-        const medianMs = result.latency.p50 > 0 ? result.latency.p50 : result.period;
-        return {
-          task,
-          medianMs,
-          samples: result.latency.samplesCount,
-          throughput: ((task.unitsPerOp ?? 1) * 1000) / medianMs,
-        };
-      });
-      const base = measured[0]!.throughput;
-      for (const [i, m] of measured.entries()) {
-        const goal = group.goals?.[m.task.name];
+      }
+      const throughputs = all.map((task, i) => latencies[i]!.map((ms) => ((task.unitsPerOp ?? 1) * 1000) / ms));
+      for (const [i, task] of all.entries()) {
+        const goal = group.goals?.[task.name];
+        const perRoundRatios = throughputs[i]!.map((t, round) => t / throughputs[0]![round]!);
+        const reference = i > 0 && isReferenceTask(task);
         rows.push({
           group: group.name,
-          task: m.task.name,
+          task: task.name,
           isBaseline: i === 0,
-          unit: m.task.unit ?? "ops",
-          throughput: m.throughput,
-          medianMs: m.medianMs,
-          samples: m.samples,
-          ratio: m.throughput / base,
+          ...(reference ? { isReference: true } : {}),
+          unit: task.unit ?? "ops",
+          throughput: median(throughputs[i]!),
+          medianMs: median(latencies[i]!),
+          samples: samples[i]!,
+          ratio: i === 0 ? 1 : median(perRoundRatios),
           ...(goal ? { goal } : {}),
         });
       }
@@ -181,7 +223,7 @@ export function formatSuite(result: SuiteResult): string {
     const goal = row.goal ? `  goal >= ${row.goal.min}x: ${row.ratio >= row.goal.min ? "met" : "MISSED"}` : "";
     lines.push(
       `    ${row.task.padEnd(44)} ${formatNumber(row.throughput).padStart(9)} ${row.unit}/s  ` +
-        `${row.medianMs.toFixed(3).padStart(10)} ms/op  ${row.isBaseline ? "baseline" : `${row.ratio.toFixed(3)}x`}${goal}`,
+        `${row.medianMs.toFixed(3).padStart(10)} ms/op  ${row.isBaseline ? "baseline" : `${row.ratio.toFixed(3)}x`}${row.isReference ? " (reference)" : ""}${goal}`,
     );
   }
   for (const metric of result.metrics) {

@@ -51,3 +51,14 @@ test("withRatios keeps the lowest of repeated measurements of one contender", ()
   const updated = withRatios({ quick: { "s/g/ours": 9 }, full: {} }, [result(1.5), result(1.2), result(1.4)]);
   assert.deepEqual(updated.quick, { "s/g/ours": 1.2 });
 });
+
+test("reference rows are shown but never checked nor written as committed ratios", () => {
+  const run = result(0.1);
+  const withReference: SuiteResult = {
+    ...run,
+    rows: [...run.rows, { ...run.rows[1]!, task: "other approach (reference)", isReference: true, ratio: 0.01 }],
+  };
+  const committed = { quick: { "s/g/ours": 0.1, "s/g/other approach (reference)": 5 }, full: {} };
+  assert.deepEqual(checkRatios(withReference, committed).map((c) => [c.key, c.regressed]), [["s/g/ours", false]]);
+  assert.equal(withRatios({ quick: {}, full: {} }, [withReference]).quick["s/g/other approach (reference)"], undefined);
+});

@@ -23,7 +23,7 @@ export interface RatioCheck {
 /** The default tolerance: a ratio may drop to 75% of the committed one before the check fails. */
 export const DEFAULT_TOLERANCE = 0.25;
 
-/** Compares every contender (not the baselines) of a suite result with the committed ratios of its mode. */
+/** Compares every contender (not the baselines, not reference rows) of a suite result with the committed ratios of its mode. */
 export function checkRatios(
   result: SuiteResult,
   committed: CommittedRatios,
@@ -31,7 +31,7 @@ export function checkRatios(
 ): RatioCheck[] {
   const table = result.quick ? committed.quick : committed.full;
   return result.rows
-    .filter((row) => !row.isBaseline)
+    .filter((row) => !row.isBaseline && !row.isReference)
     .map((row) => {
       const key = ratioKey(result.suite, row.group, row.task);
       const previous = table[key];
@@ -68,7 +68,7 @@ export function withRatios(committed: CommittedRatios, results: readonly SuiteRe
   for (const result of results) {
     const table = result.quick ? quick : full;
     for (const row of result.rows) {
-      if (row.isBaseline) continue;
+      if (row.isBaseline || row.isReference) continue;
       const key = ratioKey(result.suite, row.group, row.task);
       const ratio = Number(row.ratio.toFixed(4));
       table[key] = written.has(key) ? Math.min(table[key]!, ratio) : ratio;

@@ -19,35 +19,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { formatSuite, runSuite, type SuiteDefinition, type SuiteResult } from "./harness.ts";
 import { bestOf, checkRatios, type CommittedRatios, type RatioCheck, withRatios } from "./regression.ts";
+import { parseArgs } from "./run_args.ts";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const baselinePath = join(benchDir, "baseline.json");
-
-interface Options {
-  quick: boolean;
-  check: boolean;
-  update: boolean;
-  json: string | undefined;
-  child: string | undefined;
-  out: string | undefined;
-  filters: string[];
-}
-
-function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { quick: false, check: false, update: false, json: undefined, child: undefined, out: undefined, filters: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--quick") options.quick = true;
-    else if (arg === "--check") options.check = true;
-    else if (arg === "--update-baseline") options.update = true;
-    else if (arg === "--json") options.json = argv[++i];
-    else if (arg === "--child") options.child = argv[++i];
-    else if (arg === "--out") options.out = argv[++i];
-    else if (arg.startsWith("--")) throw new Error(`unknown option ${arg}`);
-    else options.filters.push(arg);
-  }
-  return options;
-}
 
 async function findSuites(filters: readonly string[]): Promise<{ name: string; file: string }[]> {
   const suites: { name: string; file: string }[] = [];

@@ -1,6 +1,7 @@
-// Test support: a loopback TCP proxy in front of a server that injects faults per connection: HTTP 500 answers,
-// dropped connections, stalls (bytes stop flowing, the connection stays open), and cuts after a random number
-// of forwarded bytes (so large uploads break midway). Seeded, so a failing run can be replayed.
+// Test support: a loopback TCP proxy in front of a server that injects faults per connection, in a fixed cycle:
+// HTTP 500 answers, dropped connections, stalls (bytes stop flowing, the connection stays open), and cuts after a
+// random (seeded) number of forwarded bytes, so large uploads break midway. Even good connections are cut after
+// 4 to 20 MB, so kept-alive connections cannot carry every later request past the faults.
 import { createServer, connect, type Socket } from "node:net";
 
 /** The kinds of connection the proxy makes. */
@@ -30,10 +31,10 @@ export function seeded(seed: number): () => number {
 export async function startFaultyProxy(upstreamPort: number, random: () => number): Promise<FaultyProxy> {
   const modes: Record<FaultMode, number> = { ok: 0, "500": 0, drop: 0, stall: 0, cut: 0 };
   const sockets = new Set<Socket>();
-  const pick = (): FaultMode => {
-    const r = random();
-    return r < 0.4 ? "ok" : r < 0.65 ? "cut" : r < 0.8 ? "500" : r < 0.9 ? "drop" : "stall";
-  };
+  // A fixed cycle, so every fault shows up within a few connections whatever the timing.
+  const cycle: FaultMode[] = ["ok", "cut", "500", "ok", "drop", "cut", "ok", "stall", "cut", "500"];
+  let connections = 0;
+  const pick = (): FaultMode => cycle[connections++ % cycle.length]!;
   const server = createServer((client) => {
     sockets.add(client);
     client.on("close", () => sockets.delete(client));
@@ -57,18 +58,19 @@ export async function startFaultyProxy(upstreamPort: number, random: () => numbe
     upstream.on("error", () => upstream.destroy());
     client.on("close", () => upstream.destroy());
     let stalled = false;
-    let budget = mode === "ok" ? Infinity : mode === "stall" ? Math.floor(random() * (1 << 20)) : (256 << 10) + Math.floor(random() * (6 << 20));
+    // Even "ok" connections end after a while (a cut), or kept-alive connections would carry every later request.
+    let budget = mode === "ok"
+      ? (4 << 20) + Math.floor(random() * (16 << 20))
+      : mode === "stall"
+      ? Math.floor(random() * (1 << 20))
+      : (256 << 10) + Math.floor(random() * (6 << 20));
     client.on("data", (chunk: Buffer) => {
       if (stalled) return; // stall: bytes stop flowing, both connections stay open and silent
-      if (budget === Infinity) {
-        upstream.write(chunk);
-        return;
-      }
       const take = Math.min(budget, chunk.byteLength);
       budget -= take;
       if (take > 0) upstream.write(chunk.subarray(0, take));
       if (budget > 0) return;
-      if (mode === "cut") {
+      if (mode !== "stall") {
         client.destroy();
         upstream.destroy();
       } else {

@@ -11,7 +11,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Analysis, BadAnalysis, BadProtocol, Protocol, RunStore } from "@deckhand/storage";
+import type { Analysis, AnalysisDocument, BadAnalysis, BadProtocol, Protocol, RunStore } from "@deckhand/storage";
 import { AnalysisNotFoundError, InvalidRequestError, ProtocolUsedByRunError } from "./errors.ts";
 import { idProblem } from "./ids.ts";
 import { jsonValueProblem } from "./json_body.ts";
@@ -167,12 +167,9 @@ export class ProtocolLibrary {
   }
 
   /** Records a completed analysis of a protocol; the document as text is kept byte for byte. */
-  async addAnalysis(protocolId: string, document: string | Record<string, unknown>): Promise<string> {
+  async addAnalysis(protocolId: string, document: string | AnalysisDocument): Promise<string> {
     await this.get(protocolId);
-    const info = await this.#store.addAnalysis({
-      protocolId,
-      document: document as string,
-    });
+    const info = await this.#store.addAnalysis({ protocolId, document });
     this.#analysisProtocol.set(info.id, protocolId);
     return info.id;
   }

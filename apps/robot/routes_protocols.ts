@@ -7,6 +7,7 @@
  */
 import type { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
+import type { AnalysisDocument } from "@deckhand/storage";
 import * as v from "valibot";
 import { InvalidRequestError } from "./errors.ts";
 import { checkId } from "./ids.ts";
@@ -121,7 +122,8 @@ export function mountProtocolRoutes(app: Hono, state: RobotState): void {
     const record = parsed as Record<string, unknown>;
     const wrapped = !("commands" in record) && typeof record["data"] === "object" && record["data"] !== null;
     // The document as sent is stored byte for byte (asDocument serves exactly it); a wrapped one as its JSON.
-    await protocols.addAnalysis(id, wrapped ? (record["data"] as Record<string, unknown>) : text);
+    // The store validates the document (commands and errors arrays) either way.
+    await protocols.addAnalysis(id, wrapped ? (record["data"] as AnalysisDocument) : text);
     const analyses = await protocols.analyses(id);
     return c.json({ data: analyses.map((a) => ({ id: a.id, status: "completed" })) }, 201);
   });

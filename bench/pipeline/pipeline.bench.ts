@@ -6,14 +6,18 @@
  *    The same pipeline without batching (a promise per item per stage) is shown for reference.
  * 2. The same work with a hand-written chain of async generators over batches as the baseline: the pipeline,
  *    which adds bounded queues, cancellation, error shutdown and progress, must stay within 1.5x (>= 0.67x).
- * 3. Metrics: peak heap while a slow last stage holds the pipeline back, for a source of N and of 10N items,
+ * 3. Async work: five `map(fn, { concurrency: 8 })` stages, `fn` an async function that awaits a resolved
+ *    promise (the shape of a cheap async call), against a hand-written chain of async generators awaiting
+ *    each call in turn (goal >= 0.7x: the bookkeeping of concurrency must cost less than the work); the same
+ *    stages with `concurrency: 1` are a reference row.
+ * 4. Metrics: peak heap while a slow last stage holds the pipeline back, for a source of N and of 10N items,
  *    to show that memory stays flat as the source grows.
  */
 import { Readable } from "node:stream";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { batch, map, pipeline, run, tap } from "@deckhand/pipeline";
-import { type BenchMetric, defineSuite } from "../harness.ts";
+import { type BenchGroup, type BenchMetric, defineSuite } from "../harness.ts";
 
 const steps: readonly ((x: number) => number)[] = [
   (x) => x + 1,
@@ -74,6 +78,32 @@ async function handWrittenChain(items: readonly number[]): Promise<number> {
   let chain: AsyncIterable<number[]> = batches(items);
   for (const fn of steps) chain = step(chain, fn);
   return await countBatches(chain);
+}
+
+async function asyncStep(x: number): Promise<number> {
+  await Promise.resolve();
+  return x + 1;
+}
+
+async function pipelineAsyncMaps(items: readonly number[], concurrency: number): Promise<number> {
+  let count = 0;
+  const stage = () => map(asyncStep, { concurrency });
+  for await (const _ of pipeline(items, [stage(), stage(), stage(), stage(), stage()])) count++;
+  return count;
+}
+
+async function handWrittenAsyncChain(items: readonly number[]): Promise<number> {
+  async function* source(): AsyncGenerator<number> {
+    yield* items;
+  }
+  async function* step(input: AsyncIterable<number>): AsyncGenerator<number> {
+    for await (const x of input) yield await asyncStep(x);
+  }
+  let chain: AsyncIterable<number> = source();
+  for (let i = 0; i < 5; i++) chain = step(chain);
+  let count = 0;
+  for await (const _ of chain) count++;
+  return count;
 }
 
 async function nodeStreams(items: readonly number[]): Promise<number> {
@@ -137,11 +167,15 @@ async function peakHeapWithSlowLastStage(length: number, gc?: () => void): Promi
 
 export default defineSuite({
   name: "pipeline",
-  groups: ({ quick }) => {
+  groups: ({ quick }): BenchGroup[] => {
     const length = quick ? 100_000 : 1_000_000;
     const items = Array.from({ length }, (_, i) => i);
     const label = quick ? "100k" : "1M";
     const throughput = { unitsPerOp: length, unit: "items" };
+    const asyncLength = quick ? 20_000 : 200_000;
+    const asyncItems = items.slice(0, asyncLength);
+    const asyncLabel = quick ? "20k" : "200k";
+    const asyncThroughput = { unitsPerOp: asyncLength, unit: "items" };
     return [
       {
         name: `${label} items through 5 trivial stages`,
@@ -167,6 +201,23 @@ export default defineSuite({
           { name: "pipeline batch(1000) + 5 stages over batches", fn: async () => expectCount(await pipelineBatched(items), length), ...throughput },
         ],
         goals: { "pipeline batch(1000) + 5 stages over batches": { min: 0.67 } },
+      },
+      {
+        name: `${asyncLabel} items through 5 async map stages`,
+        baseline: {
+          name: "hand-written async generators awaiting each call",
+          fn: async () => expectCount(await handWrittenAsyncChain(asyncItems), asyncLength),
+          ...asyncThroughput,
+        },
+        tasks: [
+          { name: "pipeline 5 map(fn, { concurrency: 8 })", fn: async () => expectCount(await pipelineAsyncMaps(asyncItems, 8), asyncLength), ...asyncThroughput },
+          {
+            name: "pipeline 5 map(fn, { concurrency: 1 }) (reference)",
+            fn: async () => expectCount(await pipelineAsyncMaps(asyncItems, 1), asyncLength),
+            ...asyncThroughput,
+          },
+        ],
+        goals: { "pipeline 5 map(fn, { concurrency: 8 })": { min: 0.7 } },
       },
     ];
   },

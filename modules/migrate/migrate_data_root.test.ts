@@ -45,7 +45,7 @@ function linesMigration(from: number, to: number, tweak: { lose?: boolean; hook?
       for (const [i, line] of lines.entries()) {
         await tweak.hook?.();
         if (line.startsWith("bad")) {
-          await context.quarantine.write({ id: `line-${i}`, bytes: new TextEncoder().encode(line), reason: "bad-line", message: line });
+          await context.quarantine.write({ id: i === 0 ? "../../../escape" : `line-${i}`, bytes: new TextEncoder().encode(line), reason: "bad-line", message: line });
         } else {
           out.push(line.toUpperCase());
           context.advance(1);
@@ -78,7 +78,7 @@ test("a new robot (no version directory) gets an empty, complete target director
 test("the target is built from the newest complete older version; older directories are kept", async () => {
   await withRoot(async (root) => {
     await completeVersion(root, 1, ["old"]);
-    await completeVersion(root, 2, ["a", "bad one", "b"]);
+    await completeVersion(root, 2, ["bad one", "a", "b"]);
     await mkdir(join(root, "v3"));
     const result = await migrateDataRoot({ root, target: 4, migrations: [linesMigration(1, 4), linesMigration(2, 3), linesMigration(3, 4)], workers: 1 });
     assert.equal(result.migratedFrom, 2);
@@ -92,6 +92,7 @@ test("the target is built from the newest complete older version; older director
     const quarantined = join(root, "v3", "quarantine");
     assert.deepEqual(await readdir(quarantined), ["000000.bin", "000000.json"]);
     assert.equal(await readFile(join(quarantined, "000000.bin"), "utf8"), "bad one", "the original bytes are kept");
+    assert.match(await readFile(join(quarantined, "000000.json"), "utf8"), /"id":"..\/..\/..\/escape"/, "a hostile id is data, never a path");
   });
 });
 

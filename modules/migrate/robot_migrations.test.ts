@@ -1,14 +1,16 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { createClient } from "@libsql/client";
 import { openRunStore, type RunStore } from "@deckhand/storage";
 import {
+  COMPLETE_MARKER,
   MIGRATION_QUARANTINED,
   migrateDataRoot,
+  MigrationAbortedError,
   type MigrationProgress,
   ROBOT_DATA_VERSION,
   robotMigrations,
@@ -177,4 +179,33 @@ test("an empty v1 migrates to an empty, complete v2", async () => {
   const result = await migrateDataRoot({ root, target: 2, migrations: robotMigrations, workers: 1 });
   assert.deepEqual([result.migrated, result.quarantined], [0, 0]);
   assert.ok((await stat(join(result.dir, "runs.db"))).isFile());
+});
+
+test("aborting mid-migration stops the workers and the writer, switches nothing and leaves no temp dir", async () => {
+  const { root } = await v1Root(20, 20, 0);
+  const controller = new AbortController();
+  await assert.rejects(
+    migrateDataRoot({
+      root,
+      target: 2,
+      migrations: robotMigrations,
+      workers: 2,
+      signal: controller.signal,
+      progressIntervalMs: 1,
+      onProgress: (p) => p.done >= 3 && controller.abort("shutdown"),
+    }),
+    (error: unknown) => error instanceof MigrationAbortedError && error.code === "MIGRATE_ABORTED",
+  );
+  assert.deepEqual((await readdir(root)).sort(), ["v1"]);
+  const result = await migrateDataRoot({ root, target: 2, migrations: robotMigrations, workers: 1 });
+  assert.equal(result.migrated, 20, "the next start migrates everything");
+});
+
+test("a v1 directory without a database (a robot that never ran) migrates to an empty v2 and v1 stays as it was", async () => {
+  const root = join(base, `root-${rootCount++}`);
+  await mkdir(join(root, "v1"), { recursive: true });
+  await writeFile(join(root, "v1", COMPLETE_MARKER), "{}");
+  const result = await migrateDataRoot({ root, target: 2, migrations: robotMigrations, workers: 1 });
+  assert.deepEqual([result.migratedFrom, result.migrated, result.quarantined], [1, 0, 0]);
+  assert.deepEqual(await readdir(join(root, "v1")), [COMPLETE_MARKER]);
 });

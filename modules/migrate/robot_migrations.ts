@@ -13,11 +13,12 @@
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { map, named, run, tap } from "@deckhand/pipeline";
-import { openRunStore, type RunStore, StorageError } from "@deckhand/storage";
+import { openRunStore, type RunCommand, type RunStore, StorageError } from "@deckhand/storage";
+import { exists } from "./data_root.ts";
 import { VerificationFailedError } from "./errors.ts";
 import type { Migration, MigrationContext, MigrationCounts } from "./migration.ts";
-import type { V1Row } from "./v1_decode_worker.ts";
-import { V1_DATABASE, type V1Run, type V1Unreadable } from "./v1_format.ts";
+import type { V1DecodedRow, V1Row, V1RunOnTheWire } from "./v1_decode_worker.ts";
+import { V1_DATABASE } from "./v1_format.ts";
 
 /** The robot's current data version: the version directory `v2/` holding the run store `runs.db`. */
 export const ROBOT_DATA_VERSION = 2;
@@ -30,7 +31,7 @@ export const MIGRATION_QUARANTINED = "MIGRATION_QUARANTINED";
 
 /** Rows per decoding task at most, and the blob bytes after which a task is sent early. */
 const BATCH_ROWS = 64;
-const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_BYTES = 1024 * 1024;
 
 interface SourceRow extends V1Row {
   readonly createdAt: string;
@@ -40,7 +41,10 @@ const v1ToV2: Migration = {
   from: 1,
   to: 2,
   async run(context: MigrationContext): Promise<MigrationCounts> {
-    const source = createClient({ url: `file:${join(context.sourceDir, V1_DATABASE)}` });
+    // v1 software may have left no database (a robot that never ran) or no run table: that is zero runs. The
+    // client would create a missing file, and v1 is never written to, so it is only opened when it exists.
+    const sourcePath = join(context.sourceDir, V1_DATABASE);
+    const source = (await exists(sourcePath)) ? createClient({ url: `file:${sourcePath}` }) : undefined;
     // The store's clock is set to each run's own times before each write, so v2 keeps v1's timestamps and a
     // restarted migration writes exactly the same rows.
     const clock = { time: 0, now: () => clock.time };
@@ -48,7 +52,12 @@ const v1ToV2: Migration = {
     let read = 0;
     let written = 0;
     try {
-      const total = Number((await source.execute("SELECT count(*) FROM run")).rows[0]![0]);
+      // Started first, so the workers boot while the databases open.
+      const pool = await context.workerPool<readonly V1Row[], V1DecodedRow[]>(workerEntry());
+      const hasRuns =
+        source !== undefined &&
+        (await source.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run'")).rows.length > 0;
+      const total = hasRuns ? Number((await source.execute("SELECT count(*) FROM run")).rows[0]![0]) : 0;
       context.setTotal(total);
       store = await openRunStore({ url: `file:${join(context.destinationDir, RUN_STORE_FILE)}`, clock });
       const target = store;
@@ -61,8 +70,7 @@ const v1ToV2: Migration = {
           ...(record.createdAt === undefined ? {} : { createdAt: record.createdAt }),
         });
       });
-      const pool = await context.workerPool<readonly V1Row[], (V1Run | V1Unreadable)[]>(workerEntry());
-      await run(readBatches(source, context.signal), [
+      await run(hasRuns ? readBatches(source, context.signal) : [], [
         named(
           "decode",
           map(async (rows: readonly SourceRow[]) => ({ rows, decoded: await pool.run(rows.map(({ id, blob }) => ({ id, blob }))) }), {
@@ -71,7 +79,7 @@ const v1ToV2: Migration = {
         ),
         named(
           "write",
-          tap(async ({ rows, decoded }: { rows: readonly SourceRow[]; decoded: (V1Run | V1Unreadable)[] }) => {
+          tap(async ({ rows, decoded }: { rows: readonly SourceRow[]; decoded: V1DecodedRow[] }) => {
             for (const [i, item] of decoded.entries()) {
               const row = rows[i]!;
               read++;
@@ -97,7 +105,7 @@ const v1ToV2: Migration = {
       store = undefined;
     } finally {
       await store?.close();
-      source.close();
+      source?.close();
     }
     return await countBack(context.destinationDir, read, written);
   },
@@ -107,7 +115,7 @@ const v1ToV2: Migration = {
 export const robotMigrations: readonly Migration[] = [v1ToV2];
 
 /** Writes one decoded run; a run the store refuses is removed again and quarantined. Returns true if written. */
-async function writeRun(store: RunStore, item: V1Run, clock: { time: number }, context: MigrationContext, row: SourceRow): Promise<boolean> {
+async function writeRun(store: RunStore, item: V1RunOnTheWire, clock: { time: number }, context: MigrationContext, row: SourceRow): Promise<boolean> {
   let created = false;
   try {
     clock.time = Date.parse(item.createdAt);
@@ -115,7 +123,8 @@ async function writeRun(store: RunStore, item: V1Run, clock: { time: number }, c
     created = true;
     for (const action of item.actions) await store.addRunAction(item.id, action);
     clock.time = Date.parse(item.startedAt ?? item.createdAt);
-    if (item.commands.length > 0) await store.appendCommands(item.id, item.commands);
+    const commands = JSON.parse(item.commandsJson) as RunCommand[];
+    if (commands.length > 0) await store.appendCommands(item.id, commands);
     clock.time = Date.parse(item.completedAt);
     await store.finishRun(item.id, item.summary);
     return true;
@@ -186,5 +195,7 @@ function timeOf(text: string): string | undefined {
 
 function workerEntry(): URL {
   // Built packages run .js files; the repository and JSR run the .ts sources.
-  return new URL(`./v1_decode_worker.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url);
+  // (Typed by hand: Deno's publish check does not see ImportMeta.url here.)
+  const here = (import.meta as unknown as { url: string }).url;
+  return new URL(`./v1_decode_worker.${here.endsWith(".ts") ? "ts" : "js"}`, here);
 }

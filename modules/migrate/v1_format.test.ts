@@ -52,6 +52,11 @@ test("each kind of bad row gets its reason, and decoding never throws", () => {
   for (const [name, bytes, reason] of cases) assert.equal(reasonOf(bytes), reason, name);
 });
 
+test("a blob cut off at any point is quarantined as truncated", () => {
+  const blob = encodeV1Run({ ...good, commands: Array.from({ length: 40 }, (_, i) => ({ ...good.commands[0], id: `c${i}`, n: i * 1.5, big: 2 ** 40 + i })) });
+  for (let cut = 1; cut < blob.byteLength; cut += 3) assert.equal(reasonOf(blob.slice(0, cut)), "truncated", `cut at ${cut} of ${blob.byteLength}`);
+});
+
 test("hostile values are refused as not-json: binary, timestamps, extensions, NaN, Infinity, lone surrogates, deep nesting", () => {
   let deep: unknown = 1;
   for (let i = 0; i < 300; i++) deep = [deep];

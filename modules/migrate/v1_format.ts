@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { decode, encode } from "@msgpack/msgpack";
+import { Decoder, encode } from "@msgpack/msgpack";
 import type { NewRunAction, RunCommand, RunSummary } from "@deckhand/storage";
 
 /** The v1 database file inside the `v1/` directory. */
@@ -79,6 +79,9 @@ export function encodeV1Run(document: unknown): Uint8Array {
   return encode(document);
 }
 
+/** One decoder per thread: its cache of map keys ("commandType", "params", ...) is what makes decoding fast. */
+const decoder = new Decoder();
+
 /** Nesting allowed inside a command or summary (the v2 JSON codecs refuse deeper records). */
 const MAX_DEPTH = 256;
 const ACTION_TYPES: ReadonlySet<string> = new Set(["play", "pause", "stop"]);
@@ -103,10 +106,11 @@ export function decodeV1Run(id: string, blob: Uint8Array): V1Run | V1Unreadable 
   if (blob.byteLength === 0) return bad("truncated", "the blob is empty");
   let document: unknown;
   try {
-    document = decode(blob);
+    document = decoder.decode(blob);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return /insufficient data/i.test(message)
+    // The decoder reports a cut-off document either way, depending on where the cut falls.
+    return /insufficient data|outside the bounds/i.test(message)
       ? bad("truncated", `the blob ends before the document does (${blob.byteLength} bytes): ${message}`)
       : bad("undecodable", `the blob is not a MessagePack document: ${message}`);
   }
@@ -196,34 +200,36 @@ function describe(value: unknown): string {
 
 /**
  * Why `value` is not plain JSON the v2 codecs accept (binary, timestamps, non-finite numbers, lone surrogates,
- * nesting deeper than MAX_DEPTH), or undefined. Iterative, so hostile depth cannot overflow the stack.
+ * nesting deeper than MAX_DEPTH), or undefined. Recursion stops at MAX_DEPTH, so hostile depth cannot overflow
+ * the stack (and MessagePack's own decoder is iterative).
  */
-function jsonProblem(root: unknown): string | undefined {
-  const stack: { value: unknown; depth: number }[] = [{ value: root, depth: 0 }];
-  while (stack.length > 0) {
-    const { value, depth } = stack.pop()!;
-    if (value === null || typeof value === "boolean") continue;
-    if (typeof value === "number") {
-      if (!Number.isFinite(value)) return `a number is ${String(value)}, which JSON cannot hold`;
-      continue;
-    }
-    if (typeof value === "string") {
-      if (!wellFormed(value)) return "a string holds a lone surrogate (invalid Unicode)";
-      continue;
-    }
-    if (depth >= MAX_DEPTH) return `the data is nested deeper than ${MAX_DEPTH} levels`;
-    if (Array.isArray(value)) {
-      for (const item of value) stack.push({ value: item, depth: depth + 1 });
-      continue;
-    }
-    if (isPlainObject(value)) {
-      for (const key of Object.keys(value)) {
-        if (!wellFormed(key)) return "a key holds a lone surrogate (invalid Unicode)";
-        stack.push({ value: value[key], depth: depth + 1 });
+function jsonProblem(value: unknown, depth = 0): string | undefined {
+  switch (typeof value) {
+    case "boolean":
+      return undefined;
+    case "number":
+      return Number.isFinite(value) ? undefined : `a number is ${String(value)}, which JSON cannot hold`;
+    case "string":
+      return wellFormed(value) ? undefined : "a string holds a lone surrogate (invalid Unicode)";
+    case "object": {
+      if (value === null) return undefined;
+      if (depth >= MAX_DEPTH) return `the data is nested deeper than ${MAX_DEPTH} levels`;
+      if (Array.isArray(value)) {
+        for (const item of value) {
+          const problem = jsonProblem(item, depth + 1);
+          if (problem !== undefined) return problem;
+        }
+        return undefined;
       }
-      continue;
+      if (!isPlainObject(value)) return `a value is ${describe(value)}, which JSON cannot hold`;
+      for (const key in value) {
+        if (!wellFormed(key)) return "a key holds a lone surrogate (invalid Unicode)";
+        const problem = jsonProblem(value[key], depth + 1);
+        if (problem !== undefined) return problem;
+      }
+      return undefined;
     }
-    return `a value is ${describe(value)}, which JSON cannot hold`;
+    default:
+      return `a value is ${describe(value)}, which JSON cannot hold`;
   }
-  return undefined;
 }

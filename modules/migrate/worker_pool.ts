@@ -125,7 +125,7 @@ async function startThread(entry: URL): Promise<Thread> {
   const { Worker } = await import("node:worker_threads");
   const viaBootstrap = entry.pathname.endsWith(".ts");
   const worker = viaBootstrap
-    ? new Worker(new URL("./worker_bootstrap.mjs", import.meta.url), { workerData: { entry: entry.href } })
+    ? new Worker(new URL("./worker_bootstrap.mjs", (import.meta as unknown as { url: string }).url), { workerData: { entry: entry.href } })
     : new Worker(entry);
   let terminated: Promise<void> | undefined;
   return {

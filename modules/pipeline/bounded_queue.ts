@@ -11,6 +11,9 @@ interface Reader<T> {
   reject(reason: unknown): void;
 }
 
+/** What {@link BoundedQueue.unlessCancelled} resolves with when the queue was cancelled first. */
+export const CANCELLED: unique symbol = Symbol("cancelled");
+
 /** A FIFO of at most `capacity` items, read as a {@link StageInput} and written by one pump. */
 export class BoundedQueue<T> extends StageInput<T> {
   /** How many items were pushed (progress: the producing stage's `out`). */
@@ -25,6 +28,8 @@ export class BoundedQueue<T> extends StageInput<T> {
   #stopped: { reason: unknown } | undefined;
   readonly #readers: Reader<T>[] = [];
   #wakeProducer: (() => void) | undefined;
+  #onCancel: (() => void) | undefined;
+  #whenCancelled: (() => void) | undefined;
 
   /** Creates an empty queue of `capacity` (at least 1) items. */
   constructor(capacity: number) {
@@ -52,6 +57,42 @@ export class BoundedQueue<T> extends StageInput<T> {
     if (this.hasRoom || this.cancelled) return Promise.resolve();
     return new Promise((resolve) => {
       this.#wakeProducer = resolve;
+    });
+  }
+
+  /**
+   * Sets what to do once when the queue is cancelled (its reader closed it, or the run stopped): the pipeline
+   * closes the producing stage's own input, so a stage waiting on a quiet input is released and the stop
+   * travels upstream at once instead of after the next item.
+   */
+  whenCancelled(callback: () => void): void {
+    this.#whenCancelled = callback;
+  }
+
+  /**
+   * Calls `read` (the producer's read of its own source) and resolves with its result, or with {@link CANCELLED}
+   * as soon as the queue is cancelled, without waiting for the read: a source that has gone quiet must not hold
+   * up a stop. A read that rejects after the cancel is a consequence of the stop, so its error is not reported.
+   */
+  unlessCancelled<R>(read: () => Promise<R>): Promise<R | typeof CANCELLED> {
+    if (this.cancelled) return Promise.resolve(CANCELLED);
+    const pending = read();
+    return new Promise<R | typeof CANCELLED>((resolve, reject) => {
+      const onCancel = (): void => resolve(CANCELLED);
+      this.#onCancel = onCancel;
+      const settle = (): void => {
+        if (this.#onCancel === onCancel) this.#onCancel = undefined;
+      };
+      pending.then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
+      );
     });
   }
 
@@ -125,6 +166,7 @@ export class BoundedQueue<T> extends StageInput<T> {
       this.#clear();
       for (const reader of this.#readers.splice(0)) reader.resolve({ done: true, value: undefined });
       this.#roomFreed();
+      this.#cancelProducer();
     }
     return Promise.resolve();
   }
@@ -135,6 +177,16 @@ export class BoundedQueue<T> extends StageInput<T> {
     this.#clear();
     for (const reader of this.#readers.splice(0)) reader.reject(reason);
     this.#roomFreed();
+    this.#cancelProducer();
+  }
+
+  #cancelProducer(): void {
+    const cancel = this.#onCancel;
+    const hook = this.#whenCancelled;
+    this.#onCancel = undefined;
+    this.#whenCancelled = undefined;
+    cancel?.();
+    hook?.();
   }
 
   #clear(): void {

@@ -5,6 +5,7 @@
  */
 import { requireFunction, requirePositiveInteger } from "./errors.ts";
 import type { Stage } from "./stage.ts";
+import { StageInput } from "./stage_input.ts";
 
 /** Options of {@link map}. */
 export interface MapOptions {
@@ -16,8 +17,6 @@ export interface MapOptions {
    */
   readonly ordered?: boolean;
 }
-
-type Slot<O> = { settled: false } | { settled: true; value: O };
 
 /**
  * A stage that calls `fn(item, signal)` for every item and emits the results. With `concurrency` above 1,
@@ -50,94 +49,167 @@ export function map<I, O>(
       }
     };
   }
+  return concurrentMap(fn, concurrency, ordered);
+}
+
+/** A call's result slot: filled when the call settles; results leave in input order when `ordered`. */
+interface Slot<O> {
+  settled: boolean;
+  value: O | undefined;
+}
+
+/**
+ * The concurrent `map`: keeps up to `concurrency` calls running. Its bookkeeping is kept off the per-item path
+ * as far as it goes: items already waiting in the input are taken in bulk without a promise each, a call that
+ * returns a plain value settles at once, one `then` per async call, and the stage waits (one promise) only when
+ * it has nothing to emit and nothing to start.
+ */
+function concurrentMap<I, O>(
+  fn: (item: I, signal: AbortSignal) => O | PromiseLike<O>,
+  concurrency: number,
+  ordered: boolean,
+): Stage<I, Awaited<O>> {
+  type R = Awaited<O>;
   return async function* map(input, context) {
     const iterator = input[Symbol.asyncIterator]();
+    const bulk = input instanceof StageInput ? (input as StageInput<I>) : undefined;
     // Aborted when the run stops or when one call failed, so the calls still running stop too.
     const calls = new AbortController();
     const forwardAbort = (): void => calls.abort(context.signal.reason);
     if (context.signal.aborted) forwardAbort();
     else context.signal.addEventListener("abort", forwardAbort, { once: true });
-    const slots: Slot<Awaited<O>>[] = [];
-    const finished: Awaited<O>[] = [];
-    const running = new Set<Promise<void>>();
+    // Ordered: every started call's slot, oldest first (the head leaves once settled). Unordered: settled values.
+    const slots: Slot<R>[] = [];
+    let slotHead = 0;
+    const finished: R[] = [];
+    let finishedHead = 0;
+    let running = 0;
     let failure: { error: unknown } | undefined;
     let pulling = false;
     let inputDone = false;
     let ended = false;
     let wake: (() => void) | undefined;
+    const taken: I[] = [];
     const notify = (): void => {
       const resume = wake;
-      wake = undefined;
-      resume?.();
+      if (resume) {
+        wake = undefined;
+        resume();
+      }
     };
+    // Whether the stage has something to emit now: only then is it worth resuming it.
+    const ready = (): boolean => (ordered ? slotHead < slots.length && slots[slotHead]!.settled : finishedHead < finished.length);
     // A function, not an inline check: calls fail in callbacks, which flow analysis cannot see.
     const throwIfFailed = (): void => {
       if (failure) throw failure.error;
     };
-    const held = (): number => (ordered ? slots.length : running.size + finished.length);
+    const held = (): number => (ordered ? slots.length - slotHead : running + finished.length - finishedHead);
+    const fail = (error: unknown): void => {
+      failure ??= { error };
+    };
+    const settle = (slot: Slot<R>, value: R): void => {
+      running--;
+      slot.settled = true;
+      slot.value = value;
+      if (!ordered) finished.push(value);
+      // Ordered: a call that is not the oldest cannot be emitted yet. The last call to settle always wakes.
+      if (!ordered || slots[slotHead] === slot || running === 0) notify();
+    };
+    const onCallError = (error: unknown): void => {
+      running--;
+      fail(error);
+      notify();
+    };
     const start = (item: I): void => {
-      const slot: Slot<Awaited<O>> = { settled: false };
+      const slot: Slot<R> = { settled: false, value: undefined };
       if (ordered) slots.push(slot);
-      let call: Promise<void>;
+      let result: O | PromiseLike<O>;
       try {
-        call = Promise.resolve(fn(item, calls.signal)).then(
-          (value) => {
-            if (ordered) Object.assign(slot, { settled: true, value });
-            else finished.push(value);
-          },
-          (error: unknown) => {
-            failure ??= { error };
-          },
-        );
+        result = fn(item, calls.signal);
       } catch (error) {
-        failure ??= { error };
-        call = Promise.resolve();
+        fail(error);
+        return;
       }
-      const tracked = call.then(() => {
-        running.delete(tracked);
+      if (!isPromiseLike(result)) {
+        slot.settled = true;
+        slot.value = result as R;
+        if (!ordered) finished.push(result as R);
+        return;
+      }
+      running++;
+      result.then((value) => settle(slot, value as R), onCallError);
+    };
+    // The input's answers; defined once, not per pull.
+    const onInput = (result: IteratorResult<I>): void => {
+      pulling = false;
+      if (result.done) {
+        inputDone = true;
         notify();
-      });
-      running.add(tracked);
+        return;
+      }
+      // An input that answers after the stage ended: the item is not ours to process any more.
+      if (ended) return;
+      start(result.value);
+      // Started from here, so the stage need not resume for it; it resumes when there is a result.
+      fill();
+      if (ready() || failure) notify();
+    };
+    const onInputError = (error: unknown): void => {
+      pulling = false;
+      inputDone = true;
+      fail(error);
+      notify();
     };
     const pull = (): void => {
       pulling = true;
-      iterator.next().then(
-        (result) => {
-          pulling = false;
-          if (result.done) inputDone = true;
-          // An input that answers after the stage ended: the item is not ours to process any more.
-          else if (!ended) start(result.value);
-          notify();
-        },
-        (error: unknown) => {
-          pulling = false;
-          inputDone = true;
-          failure ??= { error };
-          notify();
-        },
-      );
+      iterator.next().then(onInput, onInputError);
+    };
+    const fill = (): void => {
+      while (!pulling && !inputDone && !failure && !ended && held() < concurrency) {
+        const room = concurrency - held();
+        const count = bulk ? bulk.takeAvailable(taken, room) : 0;
+        if (count === 0) {
+          pull();
+          return;
+        }
+        for (let i = 0; i < count; i++) start(taken[i]!);
+        taken.length = 0;
+      }
     };
     try {
       for (;;) {
         throwIfFailed();
+        fill();
         if (ordered) {
-          while (slots.length > 0 && slots[0]!.settled) {
-            const slot = slots.shift() as { settled: true; value: Awaited<O> };
+          while (slotHead < slots.length && slots[slotHead]!.settled) {
+            const slot = slots[slotHead]!;
+            slots[slotHead++] = undefined as unknown as Slot<R>;
+            if (slotHead > 1024 && slotHead * 2 > slots.length) {
+              slots.splice(0, slotHead);
+              slotHead = 0;
+            }
             context.setInFlight(held());
-            yield slot.value;
+            yield slot.value as R;
             throwIfFailed();
+            fill();
           }
         } else {
-          while (finished.length > 0) {
-            const value = finished.shift() as Awaited<O>;
+          while (finishedHead < finished.length) {
+            const value = finished[finishedHead]!;
+            finished[finishedHead++] = undefined as unknown as R;
+            if (finishedHead > 1024 && finishedHead * 2 > finished.length) {
+              finished.splice(0, finishedHead);
+              finishedHead = 0;
+            }
             context.setInFlight(held());
             yield value;
             throwIfFailed();
+            fill();
           }
         }
-        if (!pulling && !inputDone && held() < concurrency) pull();
         context.setInFlight(held());
         if (inputDone && !pulling && held() === 0) return;
+        if (failure) continue;
         await new Promise<void>((resolve) => {
           wake = resolve;
         });
@@ -145,9 +217,13 @@ export function map<I, O>(
     } finally {
       ended = true;
       context.signal.removeEventListener("abort", forwardAbort);
-      if (running.size > 0) {
+      if (running > 0) {
         calls.abort(failure?.error ?? context.signal.reason);
-        await Promise.all(running);
+        while (running > 0) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+        }
       }
       // Leaving early (a failure, or the consumer stopped): the input will not be read again.
       if (!inputDone) await iterator.return?.();

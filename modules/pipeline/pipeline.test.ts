@@ -300,6 +300,62 @@ test("a stage that stops reading early closes the stages before it while the one
   assert.deepEqual(out, [[0, 1, 2]]);
 });
 
+/** An async source that yields `count` items and then goes quiet: its next() never settles again. */
+function quietAfter(count: number): { items: AsyncIterable<number>; returned: () => number; pending: () => number } {
+  let i = 0;
+  let returned = 0;
+  let pending = 0;
+  const iterator: AsyncIterator<number> = {
+    next() {
+      if (i < count) return Promise.resolve({ done: false, value: i++ });
+      pending++;
+      return new Promise(() => {});
+    },
+    return() {
+      returned++;
+      return Promise.resolve({ done: true, value: undefined });
+    },
+  };
+  return { items: { [Symbol.asyncIterator]: () => iterator }, returned: () => returned, pending: () => pending };
+}
+
+// The timeouts only turn a hang (the bug) into a failure; they measure nothing.
+test("a stage that returns early releases a quiet async source at once: return() without waiting for its pending next()", { timeout: 30_000 }, async () => {
+  const firstThree: Stage<number, number> = async function* firstThree(input) {
+    let n = 0;
+    for await (const x of input) {
+      yield x;
+      if (++n === 3) return;
+    }
+  };
+  for (const count of [3, 5]) {
+    const source = quietAfter(count);
+    const report = await run(source.items, [firstThree]);
+    assert.equal(report.outputItems, 3);
+    assert.equal(source.returned(), 1, "the source's return() was called once");
+    assert.equal(source.pending(), 1, "while its next() was still pending");
+  }
+  const source = quietAfter(3);
+  assert.deepEqual(await collect(pipeline(source.items, [map((x: number) => x * 2), firstThree])), [0, 2, 4]);
+  assert.equal(source.returned(), 1);
+});
+
+test("aborting or breaking out while an async source is quiet releases it and settles", { timeout: 30_000 }, async () => {
+  const quiet = quietAfter(2);
+  const controller = new AbortController();
+  const running = run(quiet.items, [map((x: number) => x)], { signal: controller.signal });
+  await settle();
+  controller.abort(new Error("operator"));
+  await assert.rejects(running, AbortError);
+  assert.equal(quiet.returned(), 1);
+
+  const broken = quietAfter(2);
+  for await (const x of pipeline(broken.items, [map((y: number) => y)])) {
+    if (x === 1) break;
+  }
+  assert.equal(broken.returned(), 1);
+});
+
 test("pipeline starts nothing until the first next() and can be left unread", async () => {
   const source = countingSource(10);
   const lines = pipeline(source.items, [map((x: number) => x)]);

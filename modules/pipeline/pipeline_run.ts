@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { BoundedQueue } from "./bounded_queue.ts";
+import { BoundedQueue, CANCELLED } from "./bounded_queue.ts";
 import { AbortError, attachStage, InvalidOptionsError, requireFunction, requirePositiveInteger, requirePositiveNumber } from "./errors.ts";
 import { type PipelineReport, ProgressTracker, type StageMeter } from "./progress.ts";
 import { type Stage, type StageContext, stageNames } from "./stage.ts";
@@ -143,6 +143,8 @@ export class PipelineRun {
           meter.inFlight = count;
         },
       };
+      // Once nobody reads this stage's output, its input is closed too, releasing a stage waiting on it.
+      output.whenCancelled(() => void stageInput.close());
       starts.push(() => this.#pumpStage(stage, context, stageInput, output));
       this.#inputs.push(output);
       input = output;
@@ -196,13 +198,14 @@ export class PipelineRun {
         closing ??= this.#returnIterator(opened, "source");
         return closing;
       };
-      finished = await drainInto(iterator, out);
+      finished = await drainSource(iterator, out);
     } catch (error) {
       finished = true;
       this.#fail(error, "source");
     }
     if (finished) out.end();
-    // Also when the source ended while the run stopped: the return() that stop() started is awaited here.
+    // Not finished: the first stage stopped reading (or the run stopped) and the source is released now, even if
+    // it has a next() pending. Also when the source ended while the run stopped: stop()'s return() is awaited.
     if (iterator && (!finished || this.#stopping)) await this.#closeSource();
   }
 
@@ -276,6 +279,21 @@ export class PipelineRun {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#options.signal?.removeEventListener("abort", this.#onAbort);
     this.#emitProgress(true);
+  }
+}
+
+/**
+ * Like {@link drainInto} for the source: also returns false as soon as `out` is cancelled while the source's
+ * `next()` is pending, without waiting for it (an idle network stream or event subscription may never answer).
+ */
+async function drainSource(iterator: AsyncIterator<unknown>, out: BoundedQueue<unknown>): Promise<boolean> {
+  for (;;) {
+    if (!out.hasRoom) await out.waitForRoom();
+    if (out.cancelled) return false;
+    const result = await out.unlessCancelled(() => iterator.next());
+    if (result === CANCELLED) return false;
+    if (result.done) return true;
+    out.push(result.value);
   }
 }
 

@@ -171,3 +171,21 @@ test("nonsense options throw InvalidOptionsError before the target is touched", 
   }
   assert.equal(calls.length, 0);
 });
+
+test("a key the target lists twice is removed once and counted once", async () => {
+  const removed: string[][] = [];
+  const target: ContentTarget<Command> = {
+    has: () => [],
+    add: () => undefined,
+    // A paged listing that shifted under a concurrent write repeats a key.
+    *keys() {
+      yield* ["stale-b", "stale-a", "stale-b", "keep"];
+    },
+    remove: (keys) => {
+      removed.push([...keys]);
+    },
+  };
+  const result = await syncContentSet({ desired: [{ key: "keep", commandType: "home" }], key: (c) => c.key, target, mode: "mirror" });
+  assert.deepEqual(removed, [["stale-a", "stale-b"]]);
+  assert.equal(result.removed, 2);
+});

@@ -142,10 +142,16 @@ export async function syncContentSet<T>(options: SyncContentSetOptions<T>): Prom
   const listKeys = target.keys!.bind(target);
   const removeKeys = target.remove!.bind(target);
   const stale: string[] = [];
+  // A target may list a key more than once (a paged listing that shifted, a multi-version bucket): remove it once.
+  const listed = new Set<string>();
   await run([listKeys], [
     named("keys", async function* (lists: AsyncIterable<typeof listKeys>, context): AsyncIterable<string> {
       for await (const list of lists) {
-        for await (const k of list(context.signal)) if (!seen.has(k)) yield k;
+        for await (const k of list(context.signal)) {
+          if (seen.has(k) || listed.has(k)) continue;
+          listed.add(k);
+          yield k;
+        }
       }
     }),
     named("collect", tap((k: string) => stale.push(k))),

@@ -95,3 +95,21 @@ export class StoreClosedError extends StorageError {
   override readonly code: string = "STORE_CLOSED";
   override readonly name: string = "StoreClosedError";
 }
+
+/**
+ * Thrown when a record, an id or an `appendCommands` batch is over its limit in UTF-8 bytes (see the README's
+ * input contract); nothing is written.
+ */
+export class TooLargeError extends StorageError {
+  override readonly code: string = "STORE_TOO_LARGE";
+  override readonly name: string = "TooLargeError";
+}
+
+/**
+ * Thrown when the database reports having written other rows than a write asked for (for example an insert
+ * that affected fewer rows than the batch has commands). The write is rolled back and not acknowledged.
+ */
+export class WriteVerificationError extends StorageError {
+  override readonly code: string = "STORE_WRITE_UNVERIFIED";
+  override readonly name: string = "WriteVerificationError";
+}

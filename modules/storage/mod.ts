@@ -1,23 +1,12 @@
 // @deckhand/storage: the public face. Re-exports only.
-export {
-  type AppendResult,
-  type ChangeEntity,
-  type ChangeEntry,
-  type ChangeKind,
-  type ChangesOptions,
-  type Clock,
-  type CommandPage,
-  type Durability,
-  type ListCommandsOptions,
-  type ListRunsOptions,
-  type NewAnalysis,
-  type NewProtocol,
-  type NewRun,
-  type NewRunAction,
-  openRunStore,
-  type RunStore,
-  type RunStoreOptions,
-} from "./run_store.ts";
+export { type Durability, openRunStore, type RunStore, type RunStoreOptions } from "./run_store.ts";
+export type { NewProtocol } from "./protocols.ts";
+export type { NewAnalysis } from "./analyses.ts";
+export type { ListRunsOptions, NewRun, NewRunAction } from "./runs.ts";
+export type { AppendResult, CommandPage, ListCommandsOptions } from "./commands.ts";
+export type { ChangeEntity, ChangeEntry, ChangeKind, ChangesOptions } from "./change_feed.ts";
+export type { Clock } from "./times.ts";
+export { MAX_BATCH_BYTES, MAX_ID_BYTES, MAX_RECORD_BYTES, type StoreLimits } from "./record_contract.ts";
 export type {
   Analysis,
   AnalysisDocument,
@@ -50,4 +39,6 @@ export {
   RunNotFoundError,
   StorageError,
   StoreClosedError,
+  TooLargeError,
+  WriteVerificationError,
 } from "./errors.ts";

@@ -7,6 +7,7 @@
  */
 import { type Codec, defineCodec, type DecodeErrorCode } from "@deckhand/serialize";
 import * as v from "valibot";
+import { MAX_DEPTH, MAX_RECORD_BYTES } from "./record_contract.ts";
 
 /** The file roles of a protocol and their content hashes (lowercase hex SHA-256). */
 export interface ProtocolFile {
@@ -202,29 +203,23 @@ const summarySchema = v.looseObject({
 
 const commandSchema = v.looseObject({ id: nonEmpty, commandType: nonEmpty });
 
+/**
+ * The codecs' read limits are the store's write limits: a record's JSON text is at most `MAX_RECORD_BYTES`
+ * UTF-8 bytes, so at most as many UTF-16 code units, so whatever the store accepts it reads back.
+ */
+const READ_LIMITS = { maxTextLength: MAX_RECORD_BYTES, maxDepth: MAX_DEPTH } as const;
+
 /** The codec of protocol documents. */
-export const protocolCodec: Codec<ProtocolDocument> = defineCodec({ name: "protocol", version: 1, schema: protocolSchema });
+export const protocolCodec: Codec<ProtocolDocument> = defineCodec({ name: "protocol", version: 1, schema: protocolSchema, limits: READ_LIMITS });
 
 /** The codec of analysis documents. */
-export const analysisCodec: Codec<AnalysisDocument> = defineCodec({ name: "analysis", version: 1, schema: analysisSchema });
+export const analysisCodec: Codec<AnalysisDocument> = defineCodec({ name: "analysis", version: 1, schema: analysisSchema, limits: READ_LIMITS });
 
 /** The codec of run documents (the run's actions). */
-export const runCodec: Codec<RunDocument> = defineCodec({ name: "run", version: 1, schema: runSchema });
+export const runCodec: Codec<RunDocument> = defineCodec({ name: "run", version: 1, schema: runSchema, limits: READ_LIMITS });
 
 /** The codec of run summaries, written by `finishRun`. */
-export const runSummaryCodec: Codec<RunSummary> = defineCodec({ name: "run-summary", version: 1, schema: summarySchema });
+export const runSummaryCodec: Codec<RunSummary> = defineCodec({ name: "run-summary", version: 1, schema: summarySchema, limits: READ_LIMITS });
 
 /** The codec of one command, used to decode command rows. */
-export const commandCodec: Codec<RunCommand> = defineCodec({ name: "command", version: 1, schema: commandSchema });
-
-/**
- * The codec of a chunk of an `appendCommands` batch: it validates the commands and writes them as one JSON
- * array, which the insert reads with `json_each`; each row stores its element under `commandCodec`'s version.
- * Its text limit is V8's largest string (the text is never decoded; each row is bounded by `commandCodec`).
- */
-export const commandBatchCodec: Codec<readonly RunCommand[]> = defineCodec({
-  name: "command-batch",
-  version: commandCodec.version,
-  schema: v.array(commandSchema),
-  limits: { maxTextLength: 536_870_888 },
-});
+export const commandCodec: Codec<RunCommand> = defineCodec({ name: "command", version: 1, schema: commandSchema, limits: READ_LIMITS });

@@ -1,7 +1,8 @@
 /**
  * `directoryTarget`: the embedded default target, a content-addressed directory. Objects live at
  * `objects/<sha256>`; an upload in progress at `uploads/<key>.part`; a completed upload leaves
- * `uploads/<key>.done` (its hash and size) so that a client that crashed before deleting its file does not resend it.
+ * `uploads/<key>.done` (its hash and size; files of 1 MiB and more) so that a client that crashed before deleting its
+ * file does not resend it.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import {
   assertRange,
   assertSha256,
   assertUploadKey,
+  RESUME_MIN_BYTES,
   type StoredObject,
   type UploadRequest,
   type UploadTarget,
@@ -85,16 +87,12 @@ export function directoryTarget(root: string): UploadTarget {
   const objects = join(root, "objects");
   const uploads = join(root, "uploads");
   const active = new Set<string>();
-  let ready: Promise<void> | undefined;
-  const ensureDirs = (): Promise<void> => {
-    ready ??= (async () => {
-      await mkdir(objects, { recursive: true });
-      await mkdir(uploads, { recursive: true });
-    })();
-    ready.catch(() => {
-      ready = undefined;
-    });
-    return ready;
+  let dirsReady = false;
+  const ensureDirs = async (): Promise<void> => {
+    if (dirsReady) return;
+    await mkdir(objects, { recursive: true });
+    await mkdir(uploads, { recursive: true });
+    dirsReady = true;
   };
 
   async function storedSize(sha256: string): Promise<number | undefined> {
@@ -162,9 +160,11 @@ export function directoryTarget(root: string): UploadTarget {
         await rename(partPath, objectPath);
         await syncDirectory(objects);
       }
-      const marker = `${donePath}.tmp`;
-      await writeFile(marker, JSON.stringify({ sha256: computed, size } satisfies DoneMarker));
-      await rename(marker, donePath);
+      if (size >= RESUME_MIN_BYTES) {
+        const marker = `${donePath}.tmp`;
+        await writeFile(marker, JSON.stringify({ sha256: computed, size } satisfies DoneMarker));
+        await rename(marker, donePath);
+      }
       return { sha256: computed, size };
     } finally {
       active.delete(key);

@@ -23,7 +23,7 @@ export { createSyncEngine } from "./sync_engine.ts";
 export type { SyncEngine } from "./sync_engine.ts";
 export type { BackoffOptions, SyncEngineOptions } from "./sync_options.ts";
 export type { FailedFile, SyncEvent, SyncStatus } from "./sync_event.ts";
-export { assertSha256, assertUploadKey, MAX_OBJECT_BYTES } from "./upload_target.ts";
+export { assertSha256, assertUploadKey, MAX_OBJECT_BYTES, RESUME_MIN_BYTES } from "./upload_target.ts";
 export type { StoredObject, UploadRequest, UploadTarget } from "./upload_target.ts";
 export { directoryTarget } from "./directory_target.ts";
 export { httpTarget } from "./http_target.ts";

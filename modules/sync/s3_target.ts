@@ -14,19 +14,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import {
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListPartsCommand,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-  type CompletedPart,
-} from "@aws-sdk/client-s3";
+import type { CompletedPart, S3Client } from "@aws-sdk/client-s3";
 import {
   HashMismatchError,
   InvalidOptionsError,
@@ -133,14 +121,17 @@ export function s3Target(options: S3TargetOptions): UploadTarget {
   if (!Number.isSafeInteger(partSize) || partSize < 5 * MIB || partSize > 5 * 1024 * MIB) {
     throw new InvalidOptionsError("s3Target partSize must be an integer from 5 MiB to 5 GiB");
   }
-  const client = new S3Client({
+  // The SDK is loaded on first use: processes that never talk to S3 do not pay for loading it.
+  let loaded: Promise<{ sdk: typeof import("@aws-sdk/client-s3"); client: S3Client }> | undefined;
+  const load = () => (loaded ??= import("@aws-sdk/client-s3").then((sdk) => ({ sdk, client: new sdk.S3Client(clientConfig) })));
+  const clientConfig = {
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     maxAttempts: 1, // the engine retries with its own backoff and knows which errors are transient
-  });
+  } as const;
   const Bucket = options.bucket;
   const objectKey = (sha256: string) => `${prefix}objects/${sha256}`;
   const stagingKey = (key: string) => `${prefix}uploads/${key}`;
@@ -156,11 +147,12 @@ export function s3Target(options: S3TargetOptions): UploadTarget {
   }
 
   async function stat(sha256: string, signal: AbortSignal): Promise<StoredObject | undefined> {
+    const { sdk, client } = await load();
     assertSha256(sha256);
     return await send(`HeadObject ${objectKey(sha256)}`, signal, async () => {
       try {
         const head = await client.send(
-          new HeadObjectCommand({ Bucket, Key: objectKey(sha256), ChecksumMode: "ENABLED" }),
+          new sdk.HeadObjectCommand({ Bucket, Key: objectKey(sha256), ChecksumMode: "ENABLED" }),
           { abortSignal: signal },
         );
         // Only a full-object SHA-256 equal to the hash confirms the object (a composite checksum does not).
@@ -174,17 +166,19 @@ export function s3Target(options: S3TargetOptions): UploadTarget {
   }
 
   async function findUpload(key: string, signal: AbortSignal): Promise<string | undefined> {
-    const list = await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: stagingKey(key) }), { abortSignal: signal });
+    const { sdk, client } = await load();
+    const list = await client.send(new sdk.ListMultipartUploadsCommand({ Bucket, Prefix: stagingKey(key) }), { abortSignal: signal });
     return list.Uploads?.find((u) => u.Key === stagingKey(key))?.UploadId;
   }
 
   /** The parts already uploaded, contiguous from part 1, each (but a last one) exactly `partSize` long. */
   async function listParts(key: string, uploadId: string, signal: AbortSignal): Promise<CompletedPart[]> {
+    const { sdk, client } = await load();
     const parts: { PartNumber: number; ETag: string; ChecksumSHA256?: string; Size: number }[] = [];
     let marker: string | undefined;
     for (;;) {
       const page = await client.send(
-        new ListPartsCommand({ Bucket, Key: stagingKey(key), UploadId: uploadId, ...(marker ? { PartNumberMarker: marker } : {}) }),
+        new sdk.ListPartsCommand({ Bucket, Key: stagingKey(key), UploadId: uploadId, ...(marker ? { PartNumberMarker: marker } : {}) }),
         { abortSignal: signal },
       );
       for (const p of page.Parts ?? []) {
@@ -205,8 +199,9 @@ export function s3Target(options: S3TargetOptions): UploadTarget {
   }
 
   async function completedHash(key: string, size: number, signal: AbortSignal): Promise<string | undefined> {
+    const { sdk, client } = await load();
     try {
-      const head = await client.send(new HeadObjectCommand({ Bucket, Key: doneKey(key) }), { abortSignal: signal });
+      const head = await client.send(new sdk.HeadObjectCommand({ Bucket, Key: doneKey(key) }), { abortSignal: signal });
       const sha256 = head.Metadata?.sha256;
       if (!sha256 || head.Metadata?.size !== String(size)) return undefined;
       return (await stat(sha256, signal)) ? sha256 : undefined;
@@ -217,6 +212,7 @@ export function s3Target(options: S3TargetOptions): UploadTarget {
   }
 
   async function putSmall(request: UploadRequest): Promise<StoredObject> {
+    const { sdk, client } = await load();
     const iterator = request.body[Symbol.asyncIterator]();
     const body = await readPart(iterator, request.size - request.offset + 1, { rest: undefined, done: false });
     if (body.byteLength !== request.size - request.offset) {
@@ -227,17 +223,22 @@ export function s3Target(options: S3TargetOptions): UploadTarget {
     const computed = createHash("sha256").update(body).digest("hex");
     if (computed !== sha256) throw new HashMismatchError(`upload ${request.key}: the bytes hash to ${computed}, not ${sha256}`);
     await client.send(
-      new PutObjectCommand({
+      new sdk.PutObjectCommand({
         // The SDK computes the SHA-256 and sends it as the checksum (a trailer S3 verifies); stat reads it back.
         Bucket, Key: objectKey(sha256), Body: body, ContentLength: body.byteLength, ChecksumAlgorithm: "SHA256",
         ContentType: "application/octet-stream",
       }),
       { abortSignal: request.signal },
     );
-    return { sha256, size: request.size };
+    const stored = await stat(sha256, request.signal);
+    if (!stored || stored.size !== request.size) {
+      throw new HashMismatchError(`upload ${request.key}: the bucket does not confirm SHA-256 ${sha256} and ${request.size} bytes`);
+    }
+    return stored;
   }
 
   async function putMultipart(request: UploadRequest): Promise<StoredObject> {
+    const { sdk, client } = await load();
     const { key, size, signal } = request;
     const iterator = request.body[Symbol.asyncIterator]();
     const finished = request.offset === size ? await completedHash(key, size, signal) : undefined;
@@ -255,7 +256,7 @@ export function s3Target(options: S3TargetOptions): UploadTarget {
     }
     if (!uploadId) {
       const created = await client.send(
-        new CreateMultipartUploadCommand({ Bucket, Key: stagingKey(key), ChecksumAlgorithm: "SHA256", ContentType: "application/octet-stream" }),
+        new sdk.CreateMultipartUploadCommand({ Bucket, Key: stagingKey(key), ChecksumAlgorithm: "SHA256", ContentType: "application/octet-stream" }),
         { abortSignal: signal },
       );
       uploadId = created.UploadId!;
@@ -270,7 +271,7 @@ export function s3Target(options: S3TargetOptions): UploadTarget {
       const checksum = createHash("sha256").update(body).digest("base64");
       const PartNumber = parts.length + 1;
       const part = await client.send(
-        new UploadPartCommand({
+        new sdk.UploadPartCommand({
           Bucket, Key: stagingKey(key), UploadId: uploadId, PartNumber, Body: body, ContentLength: body.byteLength, ChecksumSHA256: checksum,
         }),
         { abortSignal: signal },
@@ -282,27 +283,27 @@ export function s3Target(options: S3TargetOptions): UploadTarget {
     const sha256 = await request.sha256;
     assertSha256(sha256);
     await client.send(
-      new CompleteMultipartUploadCommand({ Bucket, Key: stagingKey(key), UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+      new sdk.CompleteMultipartUploadCommand({ Bucket, Key: stagingKey(key), UploadId: uploadId, MultipartUpload: { Parts: parts } }),
       { abortSignal: signal },
     );
     // S3 computes the copy's full-object SHA-256 itself; stat then compares it with the hash the client announced.
     await client.send(
-      new CopyObjectCommand({
+      new sdk.CopyObjectCommand({
         Bucket, Key: objectKey(sha256), CopySource: `${Bucket}/${stagingKey(key)}`, ChecksumAlgorithm: "SHA256",
       }),
       { abortSignal: signal },
     );
     const stored = await stat(sha256, signal);
     if (!stored || stored.size !== size) {
-      await client.send(new DeleteObjectCommand({ Bucket, Key: objectKey(sha256) }), { abortSignal: signal });
-      await client.send(new DeleteObjectCommand({ Bucket, Key: stagingKey(key) }), { abortSignal: signal });
+      await client.send(new sdk.DeleteObjectCommand({ Bucket, Key: objectKey(sha256) }), { abortSignal: signal });
+      await client.send(new sdk.DeleteObjectCommand({ Bucket, Key: stagingKey(key) }), { abortSignal: signal });
       throw new HashMismatchError(`upload ${key}: the bucket's SHA-256 of the object is not the announced ${sha256}`);
     }
     await client.send(
-      new PutObjectCommand({ Bucket, Key: doneKey(key), Body: "", Metadata: { sha256, size: String(size) } }),
+      new sdk.PutObjectCommand({ Bucket, Key: doneKey(key), Body: "", Metadata: { sha256, size: String(size) } }),
       { abortSignal: signal },
     );
-    await client.send(new DeleteObjectCommand({ Bucket, Key: stagingKey(key) }), { abortSignal: signal });
+    await client.send(new sdk.DeleteObjectCommand({ Bucket, Key: stagingKey(key) }), { abortSignal: signal });
     return stored;
   }
 
@@ -330,8 +331,9 @@ export function s3Target(options: S3TargetOptions): UploadTarget {
     stat,
     async probe(signal) {
       await send(`HeadObject probe`, signal, async () => {
+        const { sdk, client } = await load();
         try {
-          await client.send(new HeadObjectCommand({ Bucket, Key: `${prefix}probe` }), { abortSignal: signal });
+          await client.send(new sdk.HeadObjectCommand({ Bucket, Key: `${prefix}probe` }), { abortSignal: signal });
         } catch (error) {
           if (!isNotFound(error)) throw error;
         }

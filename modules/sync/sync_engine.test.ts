@@ -294,3 +294,66 @@ test("reconfigure() switches to a new target without losing a file", async () =>
     assert.deepEqual(await readdir(capture), []);
   });
 });
+
+test("syncNow() answers while the target is offline instead of waiting for it to come back", async () => {
+  await withDir(async (dir) => {
+    const capture = join(dir, "capture");
+    await mkdir(capture);
+    await writeRandomFile(join(capture, name(1)), 100);
+    const down = new TargetUnavailableError("connection refused", { unreachable: true });
+    const target: UploadTarget = {
+      ...directoryTarget(join(dir, "store")),
+      put: () => Promise.reject(down),
+      probe: () => Promise.reject(down),
+    };
+    const engine = createSyncEngine({ captureDir: capture, target, ...fast });
+    await engine.syncNow();
+    await engine.syncNow();
+    await engine.syncNow();
+    const status = engine.status();
+    await engine.close();
+    assert.equal(status.online, false);
+    assert.equal(status.lastError?.code, "SYNC_TARGET_UNAVAILABLE");
+    assert.ok(existsSync(join(capture, name(1))));
+  });
+});
+
+test("a failing file from a nested additional path lands in failed/ under a flat name", async () => {
+  await withDir(async (dir) => {
+    const logs = join(dir, "logs");
+    await mkdir(join(logs, "a", "b"), { recursive: true });
+    await writeFile(join(logs, "a", "b", "empty.log"), "");
+    const past = new Date(Date.now() - 60_000);
+    await utimes(join(logs, "a", "b", "empty.log"), past, past);
+    const failedDir = join(dir, "failed");
+    const engine = createSyncEngine({
+      captureDir: join(dir, "capture"), additionalPaths: [logs], failedDir, target: directoryTarget(join(dir, "store")), ...fast,
+    });
+    await engine.syncNow();
+    await engine.close();
+    assert.deepEqual((await readdir(failedDir)).sort(), ["logs__a__b__empty.log", "logs__a__b__empty.log.json"]);
+    assert.equal(engine.status().failed, 1);
+  });
+});
+
+test("aborting the signal closes the engine: the in-flight upload stops and later calls are refused", async () => {
+  await withDir(async (dir) => {
+    const capture = join(dir, "capture");
+    await mkdir(capture);
+    await writeRandomFile(join(capture, name(1)), 3 << 20);
+    const controller = new AbortController();
+    let started!: () => void;
+    const putStarted = new Promise<void>((resolve) => (started = resolve));
+    const { target } = instrumented(directoryTarget(join(dir, "store")), async (request) => {
+      started();
+      await new Promise((_, reject) => request.signal.addEventListener("abort", () => reject(request.signal.reason)));
+    });
+    const engine = createSyncEngine({ captureDir: capture, target, signal: controller.signal, ...fast });
+    await putStarted;
+    controller.abort();
+    await assert.rejects(engine.syncNow(), { code: "SYNC_CLOSED" });
+    await engine.close();
+    assert.ok(existsSync(join(capture, name(1))));
+    assert.equal(engine.status().uploadedFiles, 0);
+  });
+});

@@ -19,7 +19,7 @@ import { uploadFile } from "./upload_file.ts";
 export interface SyncEngine {
   /** The engine's state as plain data. */
   status(): SyncStatus;
-  /** Scans now and resolves once every file found has had an upload attempt (or the engine closed). */
+  /** Scans now; resolves once every file found has had an upload attempt, or at once while the target is offline. */
   syncNow(): Promise<void>;
   /** Applies new options (merged over the current ones): aborts in-flight uploads, keeps every file, restarts. */
   reconfigure(options: Partial<SyncEngineOptions>): Promise<void>;
@@ -79,6 +79,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   let online = true;
   let onlineWaiters: (() => void)[] = [];
   let probing = false;
+  const offlineWaiters = new Set<() => void>();
   const inFlight = new Map<string, Entry>();
   const pending: Entry[] = [];
   let pendingWaiters: (() => void)[] = [];
@@ -132,6 +133,8 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   function setOffline(error: unknown, current: Run): void {
     if (online) {
       online = false;
+      for (const resolve of offlineWaiters) resolve();
+      offlineWaiters.clear();
       emit({ type: "offline", code: errorCode(error), message: errorMessage(error) });
     }
     if (!probing) void probeLoop(current);
@@ -176,12 +179,14 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
 
   async function moveToFailed(entry: Entry, error: unknown): Promise<void> {
     await mkdir(config.failedDir, { recursive: true });
-    let name = entry.name;
+    // Files from additional paths have nested names: flatten them, failed/ is one directory.
+    const flat = entry.name.replace(/[\\/]/g, "__");
+    let name = flat;
     const taken = async (n: string) => stat(join(config.failedDir, n)).then(() => true, (e: unknown) => {
       if (isMissing(e)) return false;
       throw e;
     });
-    for (let i = 1; await taken(name); i++) name = `${entry.name}.${i}`;
+    for (let i = 1; await taken(name) || (await taken(`${name}.json`)); i++) name = `${flat}.${i}`;
     const reason = errorMessage(error);
     const note = {
       name: entry.name,
@@ -210,7 +215,11 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     const signal = current.controller.signal;
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
-        await waitOnline(signal);
+        if (!online) {
+          // Waiting for the target counts as this attempt's end, so syncNow() does not hang while offline.
+          settleAttempt(entry);
+          await waitOnline(signal);
+        }
         const started = performance.now();
         const outcome = await uploadFile({
           path: entry.path,
@@ -397,7 +406,19 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         scanWaiters.push(resolve);
         wake?.();
       });
-      await Promise.all([...inFlight.values()].map((entry) => new Promise<void>((resolve) => entry.waiters.push(resolve))));
+      // While the target is unreachable nothing more can happen until it is back: answer now rather than hang.
+      if (!online) return;
+      let offline!: () => void;
+      const wentOffline = new Promise<void>((resolve) => (offline = resolve));
+      offlineWaiters.add(offline);
+      try {
+        await Promise.race([
+          Promise.all([...inFlight.values()].map((entry) => new Promise<void>((resolve) => entry.waiters.push(resolve)))),
+          wentOffline,
+        ]);
+      } finally {
+        offlineWaiters.delete(offline);
+      }
     },
     async reconfigure(changes) {
       if (closed) throw new SyncClosedError("reconfigure() after close()");

@@ -1,7 +1,7 @@
 /**
- * Uploads one local file to a target: asks what the target already holds, reads the file once (hashing every
- * byte, sending only what the target lacks), then confirms the stored hash and size with `stat` before it deletes
- * the local file. The one place a local file is ever deleted after an upload.
+ * Uploads one local file to a target: asks what the target already holds (files of 1 MiB and more), reads the
+ * file once (hashing every byte, sending only what the target lacks), and deletes the local file only once the
+ * target's answer confirms it holds an object with the file's hash and size. The one place a local file is ever deleted after an upload.
  *
  * @module
  */
@@ -11,7 +11,7 @@ import { stat, unlink } from "node:fs/promises";
 import { basename } from "node:path";
 import type { BandwidthLimit } from "./bandwidth_limit.ts";
 import { EmptyFileError, FileChangedError, HashMismatchError } from "./errors.ts";
-import type { UploadTarget } from "./upload_target.ts";
+import { RESUME_MIN_BYTES, type UploadTarget } from "./upload_target.ts";
 
 /** What one successful upload did. */
 export interface UploadOutcome {
@@ -49,7 +49,7 @@ export async function uploadFile(options: {
   const key = uploadKey(options.relativePath, size, before.mtimeMs);
   let attemptedRestart = false;
   for (;;) {
-    const offset = Math.min(await target.resumeOffset(key, size, signal), size);
+    const offset = size < RESUME_MIN_BYTES ? 0 : Math.min(await target.resumeOffset(key, size, signal), size);
     const hash = createHash("sha256");
     let resolveHash!: (hex: string) => void;
     const sha256 = new Promise<string>((resolve) => (resolveHash = resolve));
@@ -90,8 +90,8 @@ export async function uploadFile(options: {
       throw error;
     }
     const expected = digest;
-    const confirmed = await target.stat(stored.sha256, signal);
-    if (expected === undefined || stored.sha256 !== expected || confirmed?.sha256 !== expected || confirmed.size !== size) {
+    // put() resolves with the target's confirmation of what it durably holds: it must be this file's hash and size.
+    if (expected === undefined || stored.sha256 !== expected || stored.size !== size) {
       throw new HashMismatchError(
         `${target.description} did not confirm ${options.relativePath} (sha256 ${expected}, ${size} bytes); kept locally`,
       );

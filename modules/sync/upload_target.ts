@@ -52,13 +52,23 @@ export interface UploadTarget {
    * upload was completed, 0 when nothing is held.
    */
   resumeOffset(key: string, size: number, signal: AbortSignal): Promise<number>;
-  /** Uploads `request.body` from `request.offset`, verifies hash and size, and stores the object under its hash. */
+  /**
+   * Uploads `request.body` from `request.offset`, verifies hash and size, and stores the object under its hash.
+   * Resolves only once the target durably holds that object and has checked its hash and size: the resolved
+   * value is the target's confirmation, after which the engine deletes the local file.
+   */
   put(request: UploadRequest): Promise<StoredObject>;
   /** The stored object with this SHA-256, or `undefined` when the target does not hold it. */
   stat(sha256: string, signal: AbortSignal): Promise<StoredObject | undefined>;
   /** Resolves when the target is reachable; throws `TargetUnavailableError` when not. */
   probe(signal: AbortSignal): Promise<void>;
 }
+
+/**
+ * Files smaller than this are always sent whole: the engine does not ask for a resume offset (one round trip
+ * saved per small file) and targets need not remember completed small uploads.
+ */
+export const RESUME_MIN_BYTES: number = 1 << 20;
 
 const KEY = /^[A-Za-z0-9_-]{1,128}$/;
 const SHA256 = /^[0-9a-f]{64}$/;

@@ -96,7 +96,7 @@ function progressBar(io: CliIO): (p: MigrationProgress) => void {
     const filled = Math.round((percent(p) / 100) * width);
     const bar = `${"#".repeat(filled)}${".".repeat(width - filled)}`;
     io.stdout.write(
-      `\r[${bar}] ${String(percent(p)).padStart(3)}% ${p.phase} ${p.done}/${p.total}, ${p.quarantined} quarantined, ${p.itemsPerSecond}/s, eta ${eta(p)}   `,
+      `\r[${bar}] ${String(percent(p)).padStart(3)}% ${p.phase} ${p.done}/${p.total}, ${p.quarantined} quarantined, ${p.itemsPerSecond}/s, eta ${eta(p)}\x1b[K`,
     );
   };
 }

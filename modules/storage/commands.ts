@@ -1,0 +1,156 @@
+/**
+ * The commands of a run: one row per command, indexed 0..n-1 in the order they were appended, appended in
+ * set-based statements inside one transaction and verified against the rows the database wrote.
+ *
+ * @module
+ */
+import type { Row } from "@libsql/client";
+import { CommandNotFoundError, DuplicateCommandError, InvalidOptionsError, RunNotFoundError } from "./errors.ts";
+import { isQuarantined } from "./quarantine.ts";
+import { checkId, decodeStored, encodeCommandBatch, positiveInteger } from "./record_contract.ts";
+import { commandCodec, type DataError, type RunCommand, type StoredCommand } from "./records.ts";
+import { liveRun } from "./runs.ts";
+import { expectRowsWritten, isUniqueViolation, type StoreContext } from "./store_context.ts";
+
+/** Options of `listCommands`. */
+export interface ListCommandsOptions {
+  /** The index of the first command of the page. Default: the start of the last page. */
+  readonly cursor?: number;
+  /** How many commands at most. Default 20. */
+  readonly pageLength?: number;
+}
+
+/** A page of a run's commands. */
+export interface CommandPage {
+  readonly commands: readonly StoredCommand[];
+  /** The index of the first command of this page. */
+  readonly cursor: number;
+  /** How many commands the run has. */
+  readonly totalLength: number;
+}
+
+/** What `appendCommands` committed. */
+export interface AppendResult {
+  /** The index the first appended command got. */
+  readonly firstIndex: number;
+  /** How many commands the run has now. */
+  readonly totalLength: number;
+}
+
+const INSERT_CHUNK =
+  "INSERT INTO commands (run_id, idx, command_id, version, doc) SELECT ?, ? + key, value ->> 'id', ?, value FROM json_each(?)";
+
+/** Appends commands to a live run in one transaction; see `RunStore.appendCommands`. */
+export async function appendCommands(context: StoreContext, runId: string, commands: readonly RunCommand[]): Promise<AppendResult> {
+  checkId(runId, "runId");
+  // Checked and stringified before the writer queue, in statements bounded in commands and bytes.
+  const batch = encodeCommandBatch(commands, context.limits);
+  return await context.write(async (tx, now) => {
+    const row = await liveRun(tx, runId);
+    const firstIndex = Number(row.command_count);
+    if (commands.length === 0) return { result: { firstIndex, totalLength: firstIndex }, changes: [] };
+    let index = firstIndex;
+    try {
+      // Set-based: one statement per chunk over its JSON array (json_each yields each element and its index),
+      // all in this one transaction; each statement's row count is checked, so a short write rolls back.
+      for (const [i, text] of batch.chunks.entries()) {
+        const count = batch.counts[i]!;
+        const inserted = await tx.execute({ sql: INSERT_CHUNK, args: [runId, index, commandCodec.version, text] });
+        expectRowsWritten(inserted, count, `run ${runId}: appending commands ${index - firstIndex}..${index - firstIndex + count - 1}`);
+        index += count;
+      }
+    } catch (error) {
+      if (isUniqueViolation(error, "commands")) {
+        throw new DuplicateCommandError(
+          `run ${runId}: a command id in the batch is already in the run or repeats in the batch; nothing was appended`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    const totalLength = firstIndex + commands.length;
+    const updated = await tx.execute({
+      sql:
+        "UPDATE runs SET command_count = ?, started_at = coalesce(started_at, ?), status = CASE WHEN status = 'idle' THEN 'running' ELSE status END WHERE id = ?",
+      args: [totalLength, now, runId],
+    });
+    expectRowsWritten(updated, 1, `run ${runId}: the command count`);
+    return { result: { firstIndex, totalLength }, changes: [{ entity: "run", id: runId, kind: "commands" }] };
+  });
+}
+
+/** One command by id; see `RunStore.getCommand`. */
+export async function getCommand(context: StoreContext, runId: string, commandId: string): Promise<StoredCommand> {
+  checkId(runId, "runId");
+  checkId(commandId, "commandId");
+  const result = await context.client.execute({
+    sql: "SELECT idx, version, doc FROM commands WHERE run_id = ? AND command_id = ?",
+    args: [runId, commandId],
+  });
+  const row = result.rows[0];
+  if (row) {
+    const command = decodeCommand(row);
+    return command.kind === "ok" ? command : { ...command, id: commandId };
+  }
+  const run = await context.client.execute({ sql: "SELECT 1 FROM runs WHERE id = ?", args: [runId] });
+  if (run.rows.length === 0) throw new RunNotFoundError(`no run with id ${runId}`);
+  throw new CommandNotFoundError(`run ${runId} has no command with id ${commandId}`);
+}
+
+/** A page of a run's commands; see `RunStore.listCommands`. */
+export async function listCommands(context: StoreContext, runId: string, options: ListCommandsOptions): Promise<CommandPage> {
+  checkId(runId, "runId");
+  const pageLength = positiveInteger(options.pageLength, 20, "pageLength");
+  if (options.cursor !== undefined && (!Number.isInteger(options.cursor) || options.cursor < 0)) {
+    throw new InvalidOptionsError(`cursor must be a non-negative integer, got ${String(options.cursor)}`);
+  }
+  const client = context.client;
+  // Two reads without a transaction are consistent here: rows below command_count were committed with it and
+  // never change (only deleteRun removes them), and the page is capped at the count read first.
+  const run = await client.execute({ sql: "SELECT command_count FROM runs WHERE id = ?", args: [runId] });
+  const runRow = run.rows[0];
+  if (!runRow) {
+    // A quarantined record is listed as a run with no commands.
+    if (await isQuarantined(client, runId)) return { commands: [], cursor: options.cursor ?? 0, totalLength: 0 };
+    throw new RunNotFoundError(`no run with id ${runId}`);
+  }
+  const totalLength = Number(runRow[0]);
+  const cursor = options.cursor ?? Math.max(0, totalLength - pageLength);
+  const end = Math.min(cursor + pageLength, totalLength);
+  if (cursor >= end) return { commands: [], cursor, totalLength };
+  const result = await client.execute({
+    sql: "SELECT idx, version, doc FROM commands WHERE run_id = ? AND idx >= ? AND idx < ? ORDER BY idx",
+    args: [runId, cursor, end],
+  });
+  const commands = result.rows.map((row) => decodeCommand(row));
+  if (!commands.some((command) => command.kind === "bad")) return { commands: commands as StoredCommand[], cursor, totalLength };
+  const ids = await rawCommandIds(context, runId, cursor, end);
+  return {
+    commands: commands.map((command) => (command.kind === "bad" ? { ...command, id: ids.get(command.index) ?? "" } : command)),
+    cursor,
+    totalLength,
+  };
+}
+
+const lenientUtf8 = new TextDecoder();
+
+type DecodedCommand = StoredCommand | { readonly kind: "bad"; readonly index: number; readonly dataError: DataError };
+
+function decodeCommand(row: Row): DecodedCommand {
+  const index = Number(row.idx);
+  const decoded = decodeStored(commandCodec, String(row.doc), Number(row.version));
+  if (decoded.ok) return { kind: "ok", index, command: decoded.value };
+  return { kind: "bad", index, dataError: decoded.dataError };
+}
+
+/**
+ * The ids of the commands from `start` to `end` (excluded), read as bytes and decoded leniently: a database written by an older
+ * version may hold ids that are not UTF-8, which libSQL cannot read as text without aborting the process.
+ */
+async function rawCommandIds(context: StoreContext, runId: string, start: number, end: number): Promise<Map<number, string>> {
+  const result = await context.client.execute({
+    sql: "SELECT idx, CAST(command_id AS BLOB) FROM commands WHERE run_id = ? AND idx >= ? AND idx < ?",
+    args: [runId, start, end],
+  });
+  return new Map(result.rows.map((row) => [Number(row[0]), lenientUtf8.decode(row[1] as ArrayBuffer)]));
+}

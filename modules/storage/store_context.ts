@@ -1,0 +1,157 @@
+/**
+ * What every part of the run store shares: the libSQL client, the clock, the byte limits, and the one write
+ * path (a transaction through the writer queue, its change entries logged in the same transaction, listeners
+ * notified after the commit). The protocol, analysis, run and command files take a `StoreContext`.
+ *
+ * @module
+ */
+import type { Client, InStatement, ResultSet, Transaction } from "@libsql/client";
+import { type ChangeEntry, type PendingChange, recordChanges } from "./change_feed.ts";
+import { AlreadyExistsError, StorageError, StoreClosedError, WriteVerificationError } from "./errors.ts";
+import type { ResolvedLimits } from "./record_contract.ts";
+import type { Clock } from "./times.ts";
+import { WriterQueue } from "./writer_queue.ts";
+
+/** What a write job returns: its result, and the changes to log with it. */
+export interface WriteOutcome<T> {
+  readonly result: T;
+  readonly changes: readonly PendingChange[];
+}
+
+/** Something that runs a statement: the client (reads) or a write transaction. */
+export type Executor = Pick<Client, "execute"> | Pick<Transaction, "execute">;
+
+/** The shared state of one open store. */
+export class StoreContext {
+  readonly client: Client;
+  readonly clock: Clock;
+  readonly limits: ResolvedLimits;
+  readonly #onListenerError: (error: unknown, change: ChangeEntry) => void;
+  readonly #queue = new WriterQueue();
+  readonly #listeners = new Set<(change: ChangeEntry) => void>();
+  #closed = false;
+
+  /** Wraps an open client; `onListenerError` receives errors thrown by subscribers. */
+  constructor(
+    client: Client,
+    clock: Clock,
+    limits: ResolvedLimits,
+    onListenerError: (error: unknown, change: ChangeEntry) => void,
+  ) {
+    this.client = client;
+    this.clock = clock;
+    this.limits = limits;
+    this.#onListenerError = onListenerError;
+  }
+
+  /** Throws `StoreClosedError` after `close()`. */
+  checkOpen(): void {
+    if (this.#closed) throw new StoreClosedError("the run store is closed; open it again with openRunStore");
+  }
+
+  /**
+   * Runs `job` in one write transaction through the writer queue, records its changes in the same transaction,
+   * commits, then notifies listeners. Resolves only after the commit; any throw rolls the transaction back.
+   */
+  write<T>(job: (tx: Transaction, now: number) => Promise<WriteOutcome<T>>): Promise<T> {
+    return this.#queue.run(async () => {
+      const tx = await this.client.transaction("write");
+      let committed: readonly ChangeEntry[];
+      let result: T;
+      try {
+        const now = this.clock.now();
+        const outcome = await job(tx, now);
+        result = outcome.result;
+        committed = outcome.changes.length === 0 ? [] : await recordChanges(tx, outcome.changes, now);
+        await tx.commit();
+      } catch (error) {
+        if (!tx.closed) {
+          try {
+            await tx.rollback();
+          } catch (rollbackError) {
+            throw new StorageError(`a write failed (${errorMessage(error)}) and its rollback failed too`, {
+              cause: new AggregateError([error, rollbackError]),
+            });
+          }
+        }
+        throw error;
+      } finally {
+        tx.close();
+      }
+      this.#notify(committed);
+      return result;
+    });
+  }
+
+  /** Adds a change listener; returns the function that removes it. */
+  subscribe(listener: (change: ChangeEntry) => void): () => void {
+    // Wrapped, so subscribing the same function twice gives two independent subscriptions.
+    const entry = (change: ChangeEntry): void => listener(change);
+    this.#listeners.add(entry);
+    return () => {
+      this.#listeners.delete(entry);
+    };
+  }
+
+  /** Refuses further calls, waits for queued writes, drops listeners and closes the client. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#queue.drain();
+    this.#listeners.clear();
+    this.client.close();
+  }
+
+  #notify(changes: readonly ChangeEntry[]): void {
+    for (const change of changes) {
+      for (const listener of [...this.#listeners]) {
+        try {
+          listener(change);
+        } catch (error) {
+          this.#onListenerError(error, change);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Checks the database's own count of the rows a statement wrote against what the write asked for; a mismatch
+ * throws `WriteVerificationError`, which rolls the write back: nothing is acknowledged that is not there.
+ */
+export function expectRowsWritten(result: ResultSet, expected: number, what: string): void {
+  if (result.rowsAffected !== expected) {
+    throw new WriteVerificationError(
+      `${what}: the database wrote ${result.rowsAffected} rows where ${expected} were asked for; the write was rolled back`,
+    );
+  }
+}
+
+/** Runs an insert that must write one row; a unique violation becomes `AlreadyExistsError(message)`. */
+export async function insertOrExists(tx: Transaction, statement: InStatement, message: string): Promise<void> {
+  let result: ResultSet;
+  try {
+    result = await tx.execute(statement);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AlreadyExistsError(message, { cause: error });
+    throw error;
+  }
+  expectRowsWritten(result, 1, "insert");
+}
+
+/** True when `error` (or one of its causes) is a unique or primary-key violation, on `table` if given. */
+export function isUniqueViolation(error: unknown, table?: string): boolean {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    const constraint =
+      (typeof code === "string" && (code.startsWith("SQLITE_CONSTRAINT_UNIQUE") || code.startsWith("SQLITE_CONSTRAINT_PRIMARYKEY"))) ||
+      current.message.includes("UNIQUE constraint failed");
+    if (constraint && (table === undefined || current.message.includes(`${table}.`))) return true;
+  }
+  return false;
+}
+
+/** The message of any thrown value. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
