@@ -1,12 +1,13 @@
 /**
- * Where the status page is wired in. The status-page branch (issue 18) owns `status_page.tsx` and `page/`;
- * when it merges, this file becomes `export { mountStatusPage as mountPages } from "./status_page.tsx";`.
- * Until then the robot serves no page at `/` (it answers the 404 envelope).
+ * Where the status page is wired in: `mountStatusPage` of `status_page.tsx` (issue 18) adds `GET /`, a run's
+ * page under `/page/runs/:id` and the page's assets under `/page/assets/`. The type stays optional so a build
+ * without the page remains possible.
  *
  * @module
  */
 import type { Hono } from "hono";
+import { mountStatusPage } from "./status_page.tsx";
 import type { StatusSource } from "./status_source.ts";
 
-/** Mounts the status page on the app, or nothing when it is not part of this build. */
-export const mountPages: ((app: Hono, source: StatusSource) => void) | undefined = undefined;
+/** Mounts the status page on the app. */
+export const mountPages: ((app: Hono, source: StatusSource) => void) | undefined = mountStatusPage;

@@ -92,6 +92,22 @@ function ensureSocat(): void {
   if (installed.status !== 0) console.log("[test-all] socat could not be installed; the pseudo-terminal serial test will skip");
 }
 
+/** The status page's browser test drives Debian's chromium: install it as root when missing, else that test skips. */
+function ensureChromium(): void {
+  if (existsSync("/usr/bin/chromium")) return;
+  const root = process.getuid?.() === 0;
+  if (!root || spawnSync("sh", ["-c", "command -v apt-get"]).status !== 0) {
+    console.log("[test-all] chromium is not installed and cannot be installed here; the status page's browser test will skip");
+    return;
+  }
+  console.log("[test-all] installing chromium from Debian for the status page's browser test");
+  const installed = spawnSync("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"], {
+    stdio: "inherit",
+    timeout: 600_000,
+  });
+  if (installed.status !== 0) console.log("[test-all] chromium could not be installed; the status page's browser test will skip");
+}
+
 async function typecheck(): Promise<Tally> {
   const tally = { passed: 0, failed: 0, skipped: 0 };
   for (const dir of await packageDirs()) {
@@ -200,6 +216,7 @@ async function main(): Promise<number> {
   const wanted = (name: string) => (!only || only.includes(name)) && !(name === "bench" && args.includes("--skip-bench"));
   const started = Date.now();
   if (wanted("node")) ensureSocat();
+  if (wanted("node")) ensureChromium();
   if (wanted("typecheck")) await step("type check (tsc, every package)", typecheck);
   if (wanted("node")) await step("tests under Node (node --test, tsx)", nodeTests);
   if (wanted("deno")) await step("module tests under Deno", denoTests);
