@@ -203,8 +203,7 @@ export function encodeCommandBatch(commands: readonly RunCommand[], limits: Reso
     checkCommand(command, i);
     const text = JSON.stringify(command);
     if (text.includes("\\ud")) checkEncodedText(text, command, `commands[${i}]`, limits.maxRecordBytes);
-    // The length is the UTF-8 size of ASCII text (the usual command); other text is counted.
-    const bytes = NON_ASCII.test(text) ? utf8Length(text) : text.length;
+    const bytes = utf8Bytes(text);
     if (bytes > limits.maxRecordBytes) {
       throw new TooLargeError(`commands[${i}] is ${bytes} UTF-8 bytes of JSON, over the per-record limit of ${limits.maxRecordBytes}`);
     }
@@ -230,7 +229,14 @@ export function encodeCommandBatch(commands: readonly RunCommand[], limits: Reso
   return { chunks, counts };
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const encoder = new TextEncoder();
+/** Scratch space for counting UTF-8 bytes natively; a text that could overflow it is counted in JavaScript. */
+const scratch = new Uint8Array(256 * 1024);
+
+/** The exact UTF-8 size of `text`: `encodeInto` (native) for the usual small text, `utf8Length` for large text. */
+function utf8Bytes(text: string): number {
+  return text.length * 3 <= scratch.length ? encoder.encodeInto(text, scratch).written : utf8Length(text);
+}
 
 function checkCommand(command: unknown, index: number): void {
   if (typeof command !== "object" || command === null || Array.isArray(command)) {
