@@ -22,9 +22,10 @@ import type { DataError, RunCommand } from "./records.ts";
 export const MAX_RECORD_BYTES: number = 64 * 1024 * 1024;
 /** The largest id (protocol, analysis, run, command, action), and quarantine code, in UTF-8 bytes. */
 export const MAX_ID_BYTES = 1024;
-/** The default largest `appendCommands` batch (sum of its commands' JSON texts) and quarantined blob: 256 MiB. */
-export const DEFAULT_MAX_BATCH_BYTES: number = 256 * 1024 * 1024;
-/** The largest `maxBatchBytes` a store accepts: 512 MiB, far below SQLite's 1e9-byte value limit. */
+/**
+ * The largest `appendCommands` batch (the sum of its commands' JSON texts) and quarantined blob, and the default:
+ * 512 MiB (a million Opentrons-sized commands fit). Each insert statement stays far below SQLite's 1e9-byte limit.
+ */
 export const MAX_BATCH_BYTES: number = 512 * 1024 * 1024;
 /** The deepest nesting of a record's arrays and objects (the codecs' read limit too). */
 export const MAX_DEPTH = 512;
@@ -37,7 +38,7 @@ export const STATEMENT_MAX_BYTES: number = 16 * 1024 * 1024;
 export interface StoreLimits {
   /** The largest record's JSON text, in UTF-8 bytes. Default and maximum `MAX_RECORD_BYTES` (64 MiB). */
   readonly maxRecordBytes?: number;
-  /** The largest `appendCommands` batch and quarantined blob, in UTF-8 bytes. Default 256 MiB, maximum 512 MiB. */
+  /** The largest `appendCommands` batch and quarantined blob, in UTF-8 bytes. Default and maximum 512 MiB. */
   readonly maxBatchBytes?: number;
 }
 
@@ -50,7 +51,7 @@ export interface ResolvedLimits {
 /** Applies defaults to `limits` and throws `InvalidOptionsError` for values outside their range. */
 export function resolveLimits(limits: StoreLimits | undefined): ResolvedLimits {
   const maxRecordBytes = limits?.maxRecordBytes ?? MAX_RECORD_BYTES;
-  const maxBatchBytes = limits?.maxBatchBytes ?? Math.max(DEFAULT_MAX_BATCH_BYTES, maxRecordBytes);
+  const maxBatchBytes = limits?.maxBatchBytes ?? MAX_BATCH_BYTES;
   if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 1 || maxRecordBytes > MAX_RECORD_BYTES) {
     throw new InvalidOptionsError(`limits.maxRecordBytes must be an integer from 1 to ${MAX_RECORD_BYTES}, got ${String(maxRecordBytes)}`);
   }
