@@ -59,8 +59,8 @@ async function attempt(store: RunStore, run: string, hostile: HostileCase): Prom
     const after = await snapshot(store, run);
     try {
       assert.deepEqual(after, before);
-    } catch {
-      return ["dirty", `${error.code}: something was written although the call was refused`];
+    } catch (difference) {
+      return ["dirty", `${error.code}: something was written although the call was refused: ${String(difference).slice(0, 300)}`];
     }
     return ["refused", `${error.code}: ${error.message.slice(0, 200)}`];
   }

@@ -22,9 +22,10 @@ import type { DataError, RunCommand } from "./records.ts";
 export const MAX_RECORD_BYTES: number = 64 * 1024 * 1024;
 /** The largest id (protocol, analysis, run, command, action), and quarantine code, in UTF-8 bytes. */
 export const MAX_ID_BYTES = 1024;
-/** The default largest `appendCommands` batch (sum of its commands' JSON texts) and quarantined blob: 256 MiB. */
-export const DEFAULT_MAX_BATCH_BYTES: number = 256 * 1024 * 1024;
-/** The largest `maxBatchBytes` a store accepts: 512 MiB, far below SQLite's 1e9-byte value limit. */
+/**
+ * The largest `appendCommands` batch (the sum of its commands' JSON texts) and quarantined blob, and the default:
+ * 512 MiB (a million Opentrons-sized commands fit). Each insert statement stays far below SQLite's 1e9-byte limit.
+ */
 export const MAX_BATCH_BYTES: number = 512 * 1024 * 1024;
 /** The deepest nesting of a record's arrays and objects (the codecs' read limit too). */
 export const MAX_DEPTH = 512;
@@ -37,7 +38,7 @@ export const STATEMENT_MAX_BYTES: number = 16 * 1024 * 1024;
 export interface StoreLimits {
   /** The largest record's JSON text, in UTF-8 bytes. Default and maximum `MAX_RECORD_BYTES` (64 MiB). */
   readonly maxRecordBytes?: number;
-  /** The largest `appendCommands` batch and quarantined blob, in UTF-8 bytes. Default 256 MiB, maximum 512 MiB. */
+  /** The largest `appendCommands` batch and quarantined blob, in UTF-8 bytes. Default and maximum 512 MiB. */
   readonly maxBatchBytes?: number;
 }
 
@@ -50,7 +51,7 @@ export interface ResolvedLimits {
 /** Applies defaults to `limits` and throws `InvalidOptionsError` for values outside their range. */
 export function resolveLimits(limits: StoreLimits | undefined): ResolvedLimits {
   const maxRecordBytes = limits?.maxRecordBytes ?? MAX_RECORD_BYTES;
-  const maxBatchBytes = limits?.maxBatchBytes ?? Math.max(DEFAULT_MAX_BATCH_BYTES, maxRecordBytes);
+  const maxBatchBytes = limits?.maxBatchBytes ?? MAX_BATCH_BYTES;
   if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 1 || maxRecordBytes > MAX_RECORD_BYTES) {
     throw new InvalidOptionsError(`limits.maxRecordBytes must be an integer from 1 to ${MAX_RECORD_BYTES}, got ${String(maxRecordBytes)}`);
   }
@@ -203,8 +204,7 @@ export function encodeCommandBatch(commands: readonly RunCommand[], limits: Reso
     checkCommand(command, i);
     const text = JSON.stringify(command);
     if (text.includes("\\ud")) checkEncodedText(text, command, `commands[${i}]`, limits.maxRecordBytes);
-    // The length is the UTF-8 size of ASCII text (the usual command); other text is counted.
-    const bytes = NON_ASCII.test(text) ? utf8Length(text) : text.length;
+    const bytes = utf8Bytes(text);
     if (bytes > limits.maxRecordBytes) {
       throw new TooLargeError(`commands[${i}] is ${bytes} UTF-8 bytes of JSON, over the per-record limit of ${limits.maxRecordBytes}`);
     }
@@ -230,7 +230,14 @@ export function encodeCommandBatch(commands: readonly RunCommand[], limits: Reso
   return { chunks, counts };
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const encoder = new TextEncoder();
+/** Scratch space for counting UTF-8 bytes natively; a text that could overflow it is counted in JavaScript. */
+const scratch = new Uint8Array(256 * 1024);
+
+/** The exact UTF-8 size of `text`: `encodeInto` (native) for the usual small text, `utf8Length` for large text. */
+function utf8Bytes(text: string): number {
+  return text.length * 3 <= scratch.length ? encoder.encodeInto(text, scratch).written : utf8Length(text);
+}
 
 function checkCommand(command: unknown, index: number): void {
   if (typeof command !== "object" || command === null || Array.isArray(command)) {
