@@ -192,7 +192,13 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
     if (waiter) throw new SourceReadError("a read is already in flight; reads must not overlap");
     const current = port ?? (await connect());
     const stop = new AbortController();
-    const onAbort = (): void => stop.abort();
+    let resolveAborted!: (value: "aborted") => void;
+    const aborted = new Promise<"aborted">((resolve) => (resolveAborted = resolve));
+    // One listener on the caller's long-lived signal, removed after every read (a collector reads for months).
+    const onAbort = (): void => {
+      stop.abort();
+      resolveAborted("aborted");
+    };
     signal.addEventListener("abort", onAbort, { once: true });
     try {
       const answer = new Promise<Sample>((resolve, reject) => {
@@ -225,10 +231,7 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
         });
       }
       const timeout = clock.sleep(responseTimeoutMs, stop.signal).then(() => "timeout" as const);
-      const aborted = new Promise<"aborted">((resolve) => {
-        if (signal.aborted) resolve("aborted");
-        signal.addEventListener("abort", () => resolve("aborted"), { once: true });
-      });
+      if (signal.aborted) onAbort();
       const result = await Promise.race([answer.then((sample) => ({ sample })), timeout, aborted]);
       if (result === "aborted") throw signal.reason;
       if (result === "timeout") {
