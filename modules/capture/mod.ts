@@ -15,10 +15,14 @@
  *
  * @module
  */
-export { createCollector } from "./collector.ts";
+export { COLLECTOR_LOG_METHOD, createCollector } from "./collector.ts";
 export type { Collector, CollectorOptions, CollectorStats, SampleWriter, Source } from "./collector.ts";
 export { createCaptureWriter } from "./capture_writer.ts";
 export type { CaptureWriter, CaptureWriterOptions } from "./capture_writer.ts";
+export { nodeFileSystem } from "./capture_file_system.ts";
+export type { CaptureFileHandle, CaptureFileSystem } from "./capture_file_system.ts";
+export { FOXGLOVE_LOG_SCHEMA, inferSampleSchema } from "./sample_schema.ts";
+export type { ChannelSchema, JsonSchemaObject, JsonSchemaProperty } from "./sample_schema.ts";
 export type { CaptureEvent } from "./capture_event.ts";
 export { loadDecompressHandlers } from "./chunk_compression.ts";
 export type { ChunkCompression } from "./chunk_compression.ts";
@@ -30,7 +34,11 @@ export { formatCaptureFileName, parseCaptureFileName } from "./capture_file_name
 export type { CaptureFileName } from "./capture_file_name.ts";
 export { createSerialSource } from "./serial_source.ts";
 export type { SerialBinding, SerialSource, SerialSourceOptions, SerialSourceStats } from "./serial_source.ts";
-export { createSimulatedTemperatureModule, parseTemperatureResponse } from "./simulated_temperature_module.ts";
+export {
+  createSimulatedTemperatureModule,
+  parseTemperatureResponse,
+  TEMPERATURE_READING_SCHEMA,
+} from "./simulated_temperature_module.ts";
 export type {
   SimulatedTemperatureModule,
   SimulatedTemperatureModuleOptions,
@@ -42,9 +50,11 @@ export {
   CaptureError,
   CaptureFileError,
   DiskFullError,
+  InvalidLogTimeError,
   InvalidOptionsError,
   SourceDisconnectedError,
   SourceReadError,
   UnrecoverableFileError,
+  WriteFailedError,
   WriterClosedError,
 } from "./errors.ts";

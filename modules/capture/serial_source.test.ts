@@ -137,9 +137,13 @@ test("a collector over a serial device that is unplugged and replugged captures 
     assert.ok(stats.gapMs > 0);
     assert.ok(collector.stats().lastError instanceof SourceDisconnectedError);
     const [file] = await readdir(dir);
-    const messages = (await readIndexed(join(dir, file!))).messages;
+    const all = (await readIndexed(join(dir, file!))).messages;
+    const messages = all.filter((m) => m.topic === "/temp-module/M105");
     assert.equal(messages.length, collector.stats().captured);
-    assert.ok(messages.every((m) => m.topic === "/temp-module/M105" && typeof (m.value as TemperatureReading).currentC === "number"));
+    assert.ok(messages.every((m) => typeof (m.value as TemperatureReading).currentC === "number"));
+    // The unplug is logged once on the collector's foxglove.Log channel, and so is the recovery.
+    const log = all.filter((m) => m.topic === "/temp-module/log").map((m) => (m.value as { level: number }).level);
+    assert.deepEqual(log, [4, 2]);
   } finally {
     controller.abort();
     await source.close();

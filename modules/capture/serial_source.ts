@@ -12,6 +12,8 @@ import type { Source } from "./collector.ts";
 import { systemClock } from "./clock.ts";
 import type { Clock } from "./clock.ts";
 import { InvalidOptionsError, SourceDisconnectedError, SourceReadError } from "./errors.ts";
+import { jsonSchemaProblem } from "./sample_schema.ts";
+import type { JsonSchemaObject } from "./sample_schema.ts";
 
 /** A `@serialport` binding (`BindingInterface`): how ports are opened on this machine or in a test. */
 export type SerialBinding = OpenOptions["binding"];
@@ -34,6 +36,8 @@ export interface SerialSourceOptions<Sample> {
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
   /** Default `systemClock`. */
   readonly clock?: Clock;
+  /** The JSON Schema of the parsed samples. Default: `parse.sampleSchema` when the parser carries one. */
+  readonly sampleSchema?: JsonSchemaObject;
 }
 
 /** Connection counters of a serial source. */
@@ -97,6 +101,9 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
   if (typeof options.binding?.open !== "function") throw new InvalidOptionsError("binding must be a @serialport binding");
   if (typeof options.parse !== "function") throw new InvalidOptionsError("parse must be a function");
   const { path, binding, parse, request } = options;
+  const sampleSchema = options.sampleSchema ?? (parse as { sampleSchema?: JsonSchemaObject }).sampleSchema;
+  const schemaProblem = sampleSchema === undefined ? undefined : jsonSchemaProblem(sampleSchema);
+  if (schemaProblem) throw new InvalidOptionsError(`sampleSchema is not usable: ${schemaProblem}`);
   const clock = options.clock ?? systemClock;
 
   let port: SerialPortStream | undefined;
@@ -249,6 +256,7 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
 
   return {
     read,
+    ...(sampleSchema ? { sampleSchema } : {}),
     stats(): SerialSourceStats {
       const currentGap = lostAt === undefined ? 0 : clock.now() - lostAt;
       return { connected: port !== undefined, disconnects, reconnects, gapMs: gapMs + currentGap, discardedLines, lastError };
