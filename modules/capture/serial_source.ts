@@ -73,6 +73,8 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 }
 
 const MAX_BUFFERED_LINES = 1024;
+/** The reason a read's internal timeout signal is aborted with once the read settles (one object, no DOMException per read). */
+const READ_SETTLED = Object.freeze({ reason: "the serial read settled" });
 
 interface LineWaiter {
   readonly accept: (line: string) => boolean;
@@ -203,7 +205,7 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
     const aborted = new Promise<"aborted">((resolve) => (resolveAborted = resolve));
     // One listener on the caller's long-lived signal, removed after every read (a collector reads for months).
     const onAbort = (): void => {
-      stop.abort();
+      stop.abort(READ_SETTLED);
       resolveAborted("aborted");
     };
     signal.addEventListener("abort", onAbort, { once: true });
@@ -249,7 +251,7 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
       return result.sample;
     } finally {
       waiter = undefined;
-      stop.abort();
+      stop.abort(READ_SETTLED);
       signal.removeEventListener("abort", onAbort);
     }
   }
