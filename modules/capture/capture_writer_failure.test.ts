@@ -4,11 +4,12 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createCaptureWriter } from "./capture_writer.ts";
 import type { CaptureEvent } from "./capture_event.ts";
-import { WriteFailedError } from "./errors.ts";
+import { DiskFullError, WriteFailedError } from "./errors.ts";
 import { recoverCaptureDir } from "./recover_capture_dir.ts";
 import { createFailingFileSystem } from "./failing_file_system_test_support.ts";
 import { readIndexed, readStreaming } from "./mcap_read_test_support.ts";
 import { withDir } from "./temp_dir_test_support.ts";
+import { createVirtualClock } from "./virtual_clock_test_support.ts";
 
 // A file system that fails on demand (the real one underneath): ENOSPC in the middle of a write, EIO on fsync.
 // The real full disk is in capture_writer_full_disk.test.ts (a 2 MiB tmpfs).
@@ -169,5 +170,32 @@ test("writes across rotations with failing chunk and summary writes store every 
     assert.equal(values.length, 300 - lost, `${lost} reported lost`);
     assert.ok((await readdir(dir)).length > 3);
     for (const file of await readdir(dir)) assert.ok(file.endsWith(".mcap"), file);
+  });
+});
+
+test("free space is probed at every flush, not only when a file opens: the pause policy holds an open file's writes", async () => {
+  await withDir(async (dir) => {
+    const clock = createVirtualClock();
+    let free = 1_000_000;
+    const events: string[] = [];
+    const writer = createCaptureWriter({
+      dir,
+      clock,
+      flushIntervalMs: 1000,
+      maxFileAgeMs: 3_600_000,
+      disk: { minFreeBytes: 1000, policy: "pause", freeBytes: async () => free },
+      onEvent: (e) => events.push(e.type),
+    });
+    await writer.write("temp", "M105", { i: 0 }); // opens the file: space is fine
+    free = 10;
+    await writer.flush(); // the probe at this flush sees the disk low, though no file opens
+    assert.ok(events.includes("paused"), events.join());
+    await assert.rejects(writer.write("temp", "M105", { i: 1 }), DiskFullError);
+    free = 1_000_000;
+    clock.advance(1000);
+    await writer.write("temp", "M105", { i: 2 });
+    await writer.close();
+    assert.deepEqual(await valuesIn(dir), [{ i: 0 }, { i: 2 }]);
+    assert.ok(events.includes("resumed"));
   });
 });

@@ -130,7 +130,7 @@ export function createCollector<Sample>(options: CollectorOptions<Sample>): Coll
   /** Writes a `foxglove.Log` entry on `/<name>/log`: 4 ERROR when reads start failing, 2 INFO when they recover. */
   async function log(level: 2 | 4, message: string, atMs: number): Promise<void> {
     const sec = Math.floor(atMs / 1000);
-    const entry = { timestamp: { sec, nsec: Math.round((atMs - sec * 1000) * 1e6) }, level, message, name, file: "", line: 0 };
+    const entry = { timestamp: { sec, nsec: Math.min(999_999_999, Math.round((atMs - sec * 1000) * 1e6)) }, level, message, name, file: "", line: 0 };
     await writer.write(name, COLLECTOR_LOG_METHOD, entry, atMs);
   }
 
