@@ -11,12 +11,11 @@ import type { CaptureEvent } from "./capture_event.ts";
 import { formatCaptureFileName, isValidCollectorName, parseCaptureFileName } from "./capture_file_name.ts";
 import { systemClock } from "./clock.ts";
 import type { Clock } from "./clock.ts";
-import { deleteEveryNthFinishedFile, statfsFreeBytes } from "./disk_policy.ts";
+import { DiskGuard } from "./disk_policy.ts";
 import type { DiskPolicy } from "./disk_policy.ts";
 import {
   CaptureError,
   CaptureFileError,
-  DiskFullError,
   InvalidLogTimeError,
   InvalidOptionsError,
   WriterClosedError,
@@ -28,8 +27,8 @@ import { isChunkCompression, loadChunkCompressor } from "./chunk_compression.ts"
 import type { ChunkCompression } from "./chunk_compression.ts";
 import { nodeFileSystem } from "./capture_file_system.ts";
 import type { CaptureFileHandle, CaptureFileSystem } from "./capture_file_system.ts";
-import { inferSampleSchema, jsonSchemaProblem } from "./sample_schema.ts";
-import type { ChannelSchema, JsonSchemaObject } from "./sample_schema.ts";
+import { ChannelSchemas } from "./sample_schema.ts";
+import type { JsonSchemaObject } from "./sample_schema.ts";
 
 /** Options of `createCaptureWriter`. Only `dir` is required. */
 export interface CaptureWriterOptions {
@@ -116,7 +115,6 @@ interface OpenFile {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
@@ -140,6 +138,14 @@ function validLogTime(ms: unknown): ms is number {
   return typeof ms === "number" && Number.isFinite(ms) && ms >= 0 && ms < 8.64e15;
 }
 
+function clockOf(options: CaptureWriterOptions): Clock {
+  return options.clock ?? systemClock;
+}
+
+function onEventOf(options: CaptureWriterOptions): (event: CaptureEvent) => void {
+  return options.onEvent ?? (() => {});
+}
+
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -153,7 +159,7 @@ class FileCaptureWriter implements CaptureWriter {
   readonly #compression: ChunkCompression;
   #compressor: Promise<ChunkCompressor | undefined> | undefined;
   readonly #clock: Clock;
-  readonly #disk: DiskPolicy | undefined;
+  readonly #disk: DiskGuard | undefined;
   readonly #fileSystem: CaptureFileSystem;
   readonly #onEvent: (event: CaptureEvent) => void;
   readonly #files = new Map<string, OpenFile>();
@@ -163,7 +169,7 @@ class FileCaptureWriter implements CaptureWriter {
   /** Per collector, the last log time per method. */
   readonly #lastLogTimes = new Map<string, Map<string, number>>();
   /** Declared or inferred schemas per `<collector>/<method>`; `null` means schemaless JSON. */
-  readonly #schemas = new Map<string, ChannelSchema | null>();
+  readonly #schemas: ChannelSchemas;
   #sequencesScanned = false;
   #queue: Promise<void> = RESOLVED;
   #queued = 0;
@@ -173,8 +179,6 @@ class FileCaptureWriter implements CaptureWriter {
   #closing: Promise<void> | undefined;
   /** A background flush failure not yet reported to a `flush()` or `close()` caller. */
   #unreported: Error | undefined;
-  #paused = false;
-  #lastDiskCheckMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: CaptureWriterOptions) {
     if (typeof options?.dir !== "string" || options.dir.length === 0) {
@@ -200,13 +204,14 @@ class FileCaptureWriter implements CaptureWriter {
         }
       }
     }
-    this.#disk = options.disk;
+    this.#disk = options.disk ? new DiskGuard(options.dir, options.disk, this.#flushIntervalMs, clockOf(options), onEventOf(options)) : undefined;
     if (options.fileSystem !== undefined && typeof options.fileSystem?.create !== "function") {
       throw new InvalidOptionsError("fileSystem must have a create(path) method");
     }
     this.#fileSystem = options.fileSystem ?? nodeFileSystem;
-    this.#clock = options.clock ?? systemClock;
-    this.#onEvent = options.onEvent ?? (() => {});
+    this.#clock = clockOf(options);
+    this.#onEvent = onEventOf(options);
+    this.#schemas = new ChannelSchemas(this.#onEvent);
     // The timer keeps the process alive until close(), like an open file stream: buffered data needs it.
     this.#timer = setInterval(() => this.#scheduleTick(), this.#flushIntervalMs);
   }
@@ -225,7 +230,7 @@ class FileCaptureWriter implements CaptureWriter {
     } catch (error) {
       return Promise.reject(new CaptureError(`sample of ${collector}/${method} is not JSON-serializable`, { cause: error }));
     }
-    if (this.#queued === 0 && !this.#paused) {
+    if (this.#queued === 0 && !this.#disk?.paused) {
       // Fast path: the file and channel exist and no I/O is due, so the message is buffered synchronously.
       const open = this.#files.get(collector);
       const channelId = open?.channels.get(method);
@@ -239,12 +244,7 @@ class FileCaptureWriter implements CaptureWriter {
   }
 
   declareSchema(collector: string, method: string, schema: JsonSchemaObject, name?: string): void {
-    const problem = jsonSchemaProblem(schema);
-    if (problem) throw new InvalidOptionsError(`the schema declared for ${collector}/${method} is not usable: ${problem}`);
-    if (name !== undefined && (typeof name !== "string" || name.length === 0)) {
-      throw new InvalidOptionsError("a schema name must be a non-empty string");
-    }
-    this.#schemas.set(`${collector}/${method}`, { name: name ?? `${collector}.${method}`, schema });
+    this.#schemas.declare(collector, method, schema, name);
   }
 
   flush(): Promise<void> {
@@ -313,7 +313,7 @@ class FileCaptureWriter implements CaptureWriter {
   async #flushAndRotate(): Promise<void> {
     if (this.#disk) {
       try {
-        await this.#probeDisk();
+        await this.#disk.probe();
       } catch (error) {
         // A failed probe must not keep buffered messages from their flush; it is reported, not hidden.
         this.#onEvent({ type: "error", error: asError(error) });
@@ -381,7 +381,7 @@ class FileCaptureWriter implements CaptureWriter {
   }
 
   async #writeSlow(collector: string, method: string, sample: unknown, data: Uint8Array, logTimeMs: number): Promise<void> {
-    if (this.#paused) await this.#admit();
+    if (this.#disk?.paused) await this.#disk.admit();
     let open = this.#files.get(collector);
     const now = this.#clock.now();
     if (open && (now - open.openedAtMs >= this.#maxFileAgeMs || now < open.openedAtMs)) {
@@ -394,7 +394,7 @@ class FileCaptureWriter implements CaptureWriter {
       if (typeof method !== "string" || method.length === 0 || method.length > 128) {
         throw new InvalidOptionsError(`method must be a non-empty string of at most 128 characters`);
       }
-      const schema = this.#schemaOf(collector, method, sample);
+      const schema = this.#schemas.of(collector, method, sample);
       channelId = open.file.addChannel(
         schema ? { name: schema.name, encoding: "jsonschema", data: encoder.encode(JSON.stringify(schema.schema)) } : undefined,
         { topic: `/${collector}/${method}`, messageEncoding: "json", metadata: new Map() },
@@ -406,34 +406,13 @@ class FileCaptureWriter implements CaptureWriter {
     await this.#afterAppend(open, status);
   }
 
-  /** The declared schema of a channel, else the one inferred from its first sample (kept for later files). */
-  #schemaOf(collector: string, method: string, sample: unknown): ChannelSchema | undefined {
-    const key = `${collector}/${method}`;
-    const known = this.#schemas.get(key);
-    if (known !== undefined) return known ?? undefined;
-    let value = sample;
-    if (sample instanceof Uint8Array) {
-      try {
-        value = JSON.parse(decoder.decode(sample));
-      } catch (error) {
-        // Bytes that are not JSON get a schemaless channel; the event says why.
-        this.#onEvent({ type: "error", error: new CaptureError(`first sample of ${key} is not JSON; its channel has no schema`, { cause: error }) });
-        value = undefined;
-      }
-    }
-    const inferred = inferSampleSchema(value);
-    const schema = inferred ? { name: `${collector}.${method}`, schema: inferred } : null;
-    this.#schemas.set(key, schema);
-    return schema ?? undefined;
-  }
-
   async #openFile(collector: string): Promise<OpenFile> {
     if (!isValidCollectorName(collector)) {
       throw new InvalidOptionsError(
         `collector name "${collector}" is invalid: use 1 to 64 of A-Z a-z 0-9 and "-", not starting with "-"`,
       );
     }
-    await this.#admit();
+    await this.#disk?.admit();
     if (!this.#sequencesScanned) await this.#scanSequences();
     const sequence = this.#nextSequence.get(collector) ?? 1;
     this.#nextSequence.set(collector, sequence + 1);
@@ -483,42 +462,6 @@ class FileCaptureWriter implements CaptureWriter {
       this.#lastStartedAt.set(parsed.collector, Math.max(last, parsed.startedAtMs));
     }
     this.#sequencesScanned = true;
-  }
-
-  /** Before a new file, or a write while paused: applies the policy (probing at most once per flush interval while paused). */
-  async #admit(): Promise<void> {
-    const disk = this.#disk;
-    if (!disk) return;
-    if (!this.#paused || this.#clock.now() - this.#lastDiskCheckMs >= this.#flushIntervalMs) await this.#probeDisk();
-    if (this.#paused) {
-      throw new DiskFullError(
-        `capture is paused: free space in ${this.dir} is below the ${disk.minFreeBytes}-byte threshold; free space to resume`,
-      );
-    }
-  }
-
-  /** Probes free space and applies the disk policy: deletes every Nth file, or pauses / resumes capture. */
-  async #probeDisk(): Promise<void> {
-    const disk = this.#disk!;
-    this.#lastDiskCheckMs = this.#clock.now();
-    await mkdir(this.dir, { recursive: true });
-    const free = await (disk.freeBytes ?? statfsFreeBytes)(this.dir);
-    if (free >= disk.minFreeBytes) {
-      if (this.#paused) {
-        this.#paused = false;
-        this.#onEvent({ type: "resumed", freeBytes: free });
-      }
-      return;
-    }
-    this.#onEvent({ type: "disk-low", freeBytes: free, minFreeBytes: disk.minFreeBytes });
-    if (disk.policy === "pause") {
-      if (!this.#paused) {
-        this.#paused = true;
-        this.#onEvent({ type: "paused", freeBytes: free });
-      }
-      return;
-    }
-    await deleteEveryNthFinishedFile(this.dir, disk.policy.deleteEveryNth, free, this.#onEvent);
   }
 
   async #finish(open: OpenFile): Promise<void> {

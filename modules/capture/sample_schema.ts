@@ -6,6 +6,8 @@
  *
  * @module
  */
+import type { CaptureEvent } from "./capture_event.ts";
+import { CaptureError, InvalidOptionsError } from "./errors.ts";
 
 /** The type of one property, as Foxglove reads it. Nested objects and arrays carry their own schemas. */
 export interface JsonSchemaProperty {
@@ -142,3 +144,48 @@ export const FOXGLOVE_LOG_SCHEMA: ChannelSchema = {
     },
   },
 };
+
+const decoder = new TextDecoder();
+
+/** A writer's channel schemas: declared ones, else inferred from each channel's first sample and kept. */
+export class ChannelSchemas {
+  /** Per `<collector>/<method>`; `null` means schemaless JSON. */
+  readonly #schemas = new Map<string, ChannelSchema | null>();
+  readonly #onEvent: (event: CaptureEvent) => void;
+
+  /** `onEvent` hears why a channel got no schema (a first sample that is not JSON). */
+  constructor(onEvent: (event: CaptureEvent) => void) {
+    this.#onEvent = onEvent;
+  }
+
+  /** Declares a channel's schema (`InvalidOptionsError` when Foxglove could not read it). */
+  declare(collector: string, method: string, schema: JsonSchemaObject, name?: string): void {
+    const problem = jsonSchemaProblem(schema);
+    if (problem) throw new InvalidOptionsError(`the schema declared for ${collector}/${method} is not usable: ${problem}`);
+    if (name !== undefined && (typeof name !== "string" || name.length === 0)) {
+      throw new InvalidOptionsError("a schema name must be a non-empty string");
+    }
+    this.#schemas.set(`${collector}/${method}`, { name: name ?? `${collector}.${method}`, schema });
+  }
+
+  /** The channel's declared schema, else the one inferred from `sample` (its first), kept for later files. */
+  of(collector: string, method: string, sample: unknown): ChannelSchema | undefined {
+    const key = `${collector}/${method}`;
+    const known = this.#schemas.get(key);
+    if (known !== undefined) return known ?? undefined;
+    let value = sample;
+    if (sample instanceof Uint8Array) {
+      try {
+        value = JSON.parse(decoder.decode(sample));
+      } catch (error) {
+        // Bytes that are not JSON get a schemaless channel; the event says why.
+        this.#onEvent({ type: "error", error: new CaptureError(`first sample of ${key} is not JSON; its channel has no schema`, { cause: error }) });
+        value = undefined;
+      }
+    }
+    const inferred = inferSampleSchema(value);
+    const schema = inferred ? { name: `${collector}.${method}`, schema: inferred } : null;
+    this.#schemas.set(key, schema);
+    return schema ?? undefined;
+  }
+}
