@@ -192,7 +192,7 @@ test("free space is probed at every flush, not only when a file opens: the pause
     assert.ok(events.includes("paused"), events.join());
     await assert.rejects(writer.write("temp", "M105", { i: 1 }), DiskFullError);
     free = 1_000_000;
-    clock.advance(1000);
+    clock.advance(-3_600_000); // the clock steps back an hour: the re-probe is not postponed by the step
     await writer.write("temp", "M105", { i: 2 });
     await writer.close();
     assert.deepEqual(await valuesIn(dir), [{ i: 0 }, { i: 2 }]);

@@ -102,7 +102,9 @@ export class DiskGuard {
 
   /** Before a new file, or a write while paused: probes (rate-limited while paused) and throws `DiskFullError` if paused. */
   async admit(): Promise<void> {
-    if (!this.#paused || this.#clock.now() - this.#lastProbeMs >= this.#reprobeMs) await this.probe();
+    const now = this.#clock.now();
+    // A clock that stepped back (now before the last probe) must not postpone the next probe by the step.
+    if (!this.#paused || now - this.#lastProbeMs >= this.#reprobeMs || now < this.#lastProbeMs) await this.probe();
     if (this.#paused) {
       throw new DiskFullError(
         `capture is paused: free space in ${this.#dir} is below the ${this.#disk.minFreeBytes}-byte threshold; free space to resume`,

@@ -46,7 +46,7 @@ export type {
   SimulatedTemperatureModuleOptions,
   TemperatureReading,
 } from "./simulated_temperature_module.ts";
-export { systemClock } from "./clock.ts";
+export { createWallClock, systemClock } from "./clock.ts";
 export type { Clock } from "./clock.ts";
 export {
   CaptureError,

@@ -162,6 +162,8 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
 
   async function connect(): Promise<SerialPortStream> {
     const now = clock.now();
+    // A wait longer than the longest backoff means the wall clock stepped back: try now rather than wait the step out.
+    if (nextAttemptAt - now > maxBackoffMs) nextAttemptAt = now;
     if (now < nextAttemptAt) {
       throw new SourceDisconnectedError(
         `serial device ${path} is not connected; next attempt in ${Math.ceil(nextAttemptAt - now)} ms`,
@@ -179,7 +181,7 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
     }
     const opened = clock.now();
     if (lostAt !== undefined) {
-      gapMs += opened - lostAt;
+      gapMs += Math.max(0, opened - lostAt); // a backward clock step must not make the gap negative
       reconnects++;
       lostAt = undefined;
     }
@@ -260,7 +262,7 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
     read,
     ...(sampleSchema ? { sampleSchema } : {}),
     stats(): SerialSourceStats {
-      const currentGap = lostAt === undefined ? 0 : clock.now() - lostAt;
+      const currentGap = lostAt === undefined ? 0 : Math.max(0, clock.now() - lostAt);
       return { connected: port !== undefined, disconnects, reconnects, gapMs: gapMs + currentGap, discardedLines, lastError };
     },
     async close(): Promise<void> {
