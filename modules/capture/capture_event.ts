@@ -14,4 +14,5 @@ export type CaptureEvent =
   | { readonly type: "deleted"; readonly file: string; readonly reason: "disk-low"; readonly freeBytes: number }
   | { readonly type: "paused"; readonly freeBytes: number }
   | { readonly type: "resumed"; readonly freeBytes: number }
+  | { readonly type: "file-abandoned"; readonly file: string; readonly error: Error }
   | { readonly type: "error"; readonly error: Error };

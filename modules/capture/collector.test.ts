@@ -144,3 +144,33 @@ test("nonsense collector options are refused with InvalidOptionsError", () => {
     );
   }
 });
+
+test("a wall clock that steps back an hour (or forward a day) restarts the schedule: no hour-long sleep, no flood of missed ticks", async () => {
+  const clock = createVirtualClock(Date.UTC(2026, 0, 1));
+  const controller = new AbortController();
+  const writer = recordingWriter();
+  let n = 0;
+  const collector = createCollector({
+    name: "stepping",
+    rateHz: 10,
+    clock,
+    writer,
+    signal: controller.signal,
+    source: {
+      async read() {
+        n++;
+        if (n === 20) clock.advance(-3_600_000);
+        if (n === 40) clock.advance(86_400_000);
+        if (n === 60) controller.abort();
+        return n;
+      },
+    },
+  });
+  await collector.done;
+  assert.ok(clock.sleeps.every((ms) => ms <= 100), `longest sleep ${Math.max(...clock.sleeps)} ms`);
+  const stats = collector.stats();
+  assert.equal(stats.clockSteps, 2);
+  assert.equal(stats.missed, 0);
+  assert.equal(stats.captured, 59);
+  assert.ok(Math.abs(stats.effectiveRateHz - 10) < 1, `effective rate ${stats.effectiveRateHz}`);
+});

@@ -69,3 +69,27 @@ export class UnrecoverableFileError extends CaptureError {
   override readonly code: string = "CAPTURE_UNRECOVERABLE_FILE";
   override readonly name: string = "UnrecoverableFileError";
 }
+
+/**
+ * Raised when writing a chunk (or syncing it) failed, e.g. `ENOSPC` or `EIO`. The file was rolled back to its last
+ * complete chunk, so the messages of the failed chunk are NOT in it (`lostMessages` of them): retrying them stores
+ * them once. The writer keeps working: the next write after space returns succeeds.
+ */
+export class WriteFailedError extends CaptureError {
+  override readonly code: string = "CAPTURE_WRITE_FAILED";
+  override readonly name: string = "WriteFailedError";
+  /** Messages that were buffered in the failed chunk(s) and are not stored. */
+  readonly lostMessages: number;
+
+  /** Creates the error; `lostMessages` counts the messages dropped with the failed chunk. */
+  constructor(message: string, lostMessages: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.lostMessages = lostMessages;
+  }
+}
+
+/** Raised by a write whose log time is not a finite, non-negative number of epoch milliseconds. */
+export class InvalidLogTimeError extends CaptureError {
+  override readonly code: string = "CAPTURE_INVALID_LOG_TIME";
+  override readonly name: string = "InvalidLogTimeError";
+}

@@ -60,7 +60,7 @@ test("a .part cut at any byte recovers exactly the messages of its complete chun
   assert.deepEqual([...new Set(complete)], [0, 10, 20, 30, 40], "every chunk boundary was crossed");
 });
 
-test("a chunk with a flipped bit fails its CRC: recovery keeps the chunks before it and saves the rest", async () => {
+test("a chunk with a flipped bit fails its CRC: recovery keeps the chunks before and after it and saves the damaged one", async () => {
   const bytes = await flushedPart(30, 10);
   // Find the payload of the second chunk's last message ('{"i":19}') and corrupt one byte of it.
   const text = new TextDecoder("latin1").decode(bytes);
@@ -71,7 +71,9 @@ test("a chunk with a flipped bit fails its CRC: recovery keeps the chunks before
   await withDir(async (dir) => {
     await writeFile(join(dir, PART), damaged);
     const [report] = await recoverCaptureDir(dir);
-    assert.equal(report!.recoveredMessages, 10);
+    assert.equal(report!.recoveredMessages, 20);
+    const values = (await readIndexed(join(dir, report!.output!))).messages.map((m) => (m.value as { i: number }).i);
+    assert.deepEqual(values, [...Array.from({ length: 10 }, (_, i) => i), ...Array.from({ length: 10 }, (_, i) => i + 20)]);
     assert.ok(report!.corruptBytes > 0);
     const reason = JSON.parse(await readFile(join(dir, `${report!.corruptFile!}.json`), "utf8"));
     assert.match(reason.reason, /crc/i);
@@ -83,7 +85,15 @@ test("a file that is not MCAP at all is moved whole to corrupt/ with its reason,
     const garbage = new TextEncoder().encode("this is not an mcap file at all");
     await writeFile(join(dir, PART), garbage);
     const [report] = await recoverCaptureDir(dir);
-    assert.deepEqual(report, { file: PART, output: undefined, recoveredMessages: 0, corruptBytes: garbage.byteLength, corruptFile: join("corrupt", PART) });
+    assert.deepEqual(report, {
+      file: PART,
+      status: "empty",
+      output: undefined,
+      recoveredMessages: 0,
+      corruptBytes: garbage.byteLength,
+      corruptFile: join("corrupt", PART),
+      damaged: [{ offset: 0, bytes: garbage.byteLength, reason: "the file does not start with the MCAP magic" }],
+    });
     assert.deepEqual(new Uint8Array(await readFile(join(dir, "corrupt", PART))), garbage);
     assert.deepEqual((await readdir(dir)).sort(), ["corrupt"]);
   });

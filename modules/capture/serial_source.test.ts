@@ -81,6 +81,30 @@ test("unplug fails reads with SourceDisconnectedError; after replug it reconnect
   }
 });
 
+test("after a backward wall-clock step an unplugged device is retried at once, not after the step, and the gap never goes negative", async () => {
+  const { path, device } = temperatureDevice();
+  const virtual = createVirtualClock(Date.UTC(2026, 0, 1));
+  const clock = { now: virtual.now, sleep: systemClock.sleep, advance: virtual.advance };
+  const source = createSerialSource({
+    path, baudRate: 9600, binding: device.binding, request: "M105\n", parse: parseTemperatureResponse, backoff: { initialMs: 100, maxMs: 400 }, clock,
+  });
+  const signal = new AbortController().signal;
+  try {
+    await source.read(signal);
+    device.unplug();
+    await assert.rejects(source.read(signal), SourceDisconnectedError);
+    await assert.rejects(source.read(signal), /next attempt in 100 ms/);
+    device.replug();
+    clock.advance(-3_600_000); // NTP steps the clock back an hour
+    const reading = await source.read(signal);
+    assert.equal(typeof reading.currentC, "number");
+    assert.equal(source.stats().reconnects, 1);
+    assert.equal(source.stats().gapMs, 0);
+  } finally {
+    await source.close();
+  }
+});
+
 test("a device that stops answering times out, is reopened, and reads resume", async () => {
   let silent = false;
   const module = createSimulatedTemperatureModule({ seed: 2 });
@@ -137,9 +161,13 @@ test("a collector over a serial device that is unplugged and replugged captures 
     assert.ok(stats.gapMs > 0);
     assert.ok(collector.stats().lastError instanceof SourceDisconnectedError);
     const [file] = await readdir(dir);
-    const messages = (await readIndexed(join(dir, file!))).messages;
+    const all = (await readIndexed(join(dir, file!))).messages;
+    const messages = all.filter((m) => m.topic === "/temp-module/M105");
     assert.equal(messages.length, collector.stats().captured);
-    assert.ok(messages.every((m) => m.topic === "/temp-module/M105" && typeof (m.value as TemperatureReading).currentC === "number"));
+    assert.ok(messages.every((m) => typeof (m.value as TemperatureReading).currentC === "number"));
+    // The unplug is logged once on the collector's foxglove.Log channel, and so is the recovery.
+    const log = all.filter((m) => m.topic === "/temp-module/log").map((m) => (m.value as { level: number }).level);
+    assert.deepEqual(log, [4, 2]);
   } finally {
     controller.abort();
     await source.close();

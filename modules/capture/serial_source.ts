@@ -12,6 +12,8 @@ import type { Source } from "./collector.ts";
 import { systemClock } from "./clock.ts";
 import type { Clock } from "./clock.ts";
 import { InvalidOptionsError, SourceDisconnectedError, SourceReadError } from "./errors.ts";
+import { jsonSchemaProblem } from "./sample_schema.ts";
+import type { JsonSchemaObject } from "./sample_schema.ts";
 
 /** A `@serialport` binding (`BindingInterface`): how ports are opened on this machine or in a test. */
 export type SerialBinding = OpenOptions["binding"];
@@ -34,6 +36,8 @@ export interface SerialSourceOptions<Sample> {
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
   /** Default `systemClock`. */
   readonly clock?: Clock;
+  /** The JSON Schema of the parsed samples. Default: `parse.sampleSchema` when the parser carries one. */
+  readonly sampleSchema?: JsonSchemaObject;
 }
 
 /** Connection counters of a serial source. */
@@ -69,6 +73,8 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 }
 
 const MAX_BUFFERED_LINES = 1024;
+/** The reason a read's internal timeout signal is aborted with once the read settles (one object, no DOMException per read). */
+const READ_SETTLED = Object.freeze({ reason: "the serial read settled" });
 
 interface LineWaiter {
   readonly accept: (line: string) => boolean;
@@ -97,6 +103,9 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
   if (typeof options.binding?.open !== "function") throw new InvalidOptionsError("binding must be a @serialport binding");
   if (typeof options.parse !== "function") throw new InvalidOptionsError("parse must be a function");
   const { path, binding, parse, request } = options;
+  const sampleSchema = options.sampleSchema ?? (parse as { sampleSchema?: JsonSchemaObject }).sampleSchema;
+  const schemaProblem = sampleSchema === undefined ? undefined : jsonSchemaProblem(sampleSchema);
+  if (schemaProblem) throw new InvalidOptionsError(`sampleSchema is not usable: ${schemaProblem}`);
   const clock = options.clock ?? systemClock;
 
   let port: SerialPortStream | undefined;
@@ -153,6 +162,8 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
 
   async function connect(): Promise<SerialPortStream> {
     const now = clock.now();
+    // A wait longer than the longest backoff means the wall clock stepped back: try now rather than wait the step out.
+    if (nextAttemptAt - now > maxBackoffMs) nextAttemptAt = now;
     if (now < nextAttemptAt) {
       throw new SourceDisconnectedError(
         `serial device ${path} is not connected; next attempt in ${Math.ceil(nextAttemptAt - now)} ms`,
@@ -170,7 +181,7 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
     }
     const opened = clock.now();
     if (lostAt !== undefined) {
-      gapMs += opened - lostAt;
+      gapMs += Math.max(0, opened - lostAt); // a backward clock step must not make the gap negative
       reconnects++;
       lostAt = undefined;
     }
@@ -192,7 +203,13 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
     if (waiter) throw new SourceReadError("a read is already in flight; reads must not overlap");
     const current = port ?? (await connect());
     const stop = new AbortController();
-    const onAbort = (): void => stop.abort();
+    let resolveAborted!: (value: "aborted") => void;
+    const aborted = new Promise<"aborted">((resolve) => (resolveAborted = resolve));
+    // One listener on the caller's long-lived signal, removed after every read (a collector reads for months).
+    const onAbort = (): void => {
+      stop.abort(READ_SETTLED);
+      resolveAborted("aborted");
+    };
     signal.addEventListener("abort", onAbort, { once: true });
     try {
       const answer = new Promise<Sample>((resolve, reject) => {
@@ -225,10 +242,7 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
         });
       }
       const timeout = clock.sleep(responseTimeoutMs, stop.signal).then(() => "timeout" as const);
-      const aborted = new Promise<"aborted">((resolve) => {
-        if (signal.aborted) resolve("aborted");
-        signal.addEventListener("abort", () => resolve("aborted"), { once: true });
-      });
+      if (signal.aborted) onAbort();
       const result = await Promise.race([answer.then((sample) => ({ sample })), timeout, aborted]);
       if (result === "aborted") throw signal.reason;
       if (result === "timeout") {
@@ -239,15 +253,16 @@ export function createSerialSource<Sample>(options: SerialSourceOptions<Sample>)
       return result.sample;
     } finally {
       waiter = undefined;
-      stop.abort();
+      stop.abort(READ_SETTLED);
       signal.removeEventListener("abort", onAbort);
     }
   }
 
   return {
     read,
+    ...(sampleSchema ? { sampleSchema } : {}),
     stats(): SerialSourceStats {
-      const currentGap = lostAt === undefined ? 0 : clock.now() - lostAt;
+      const currentGap = lostAt === undefined ? 0 : Math.max(0, clock.now() - lostAt);
       return { connected: port !== undefined, disconnects, reconnects, gapMs: gapMs + currentGap, discardedLines, lastError };
     },
     async close(): Promise<void> {

@@ -7,6 +7,7 @@
  */
 import type { Source } from "./collector.ts";
 import { InvalidOptionsError } from "./errors.ts";
+import type { JsonSchemaObject } from "./sample_schema.ts";
 
 /** One temperature reading: the measured temperature and the target (null when holding no target). */
 export interface TemperatureReading {
@@ -15,6 +16,17 @@ export interface TemperatureReading {
   /** The target set with `M104`, or null when none is set. */
   readonly targetC: number | null;
 }
+
+/** The JSON Schema of a `TemperatureReading`, as stored with its channel (Foxglove plots both fields). */
+export const TEMPERATURE_READING_SCHEMA: JsonSchemaObject = {
+  title: "deckhand.TemperatureReading",
+  type: "object",
+  properties: {
+    currentC: { type: "number", description: "Measured temperature, degrees Celsius" },
+    targetC: { type: "number", description: "Target set with M104, degrees Celsius; null when no target is set" },
+  },
+  required: ["currentC", "targetC"],
+};
 
 /** Options of `createSimulatedTemperatureModule`; all optional. */
 export interface SimulatedTemperatureModuleOptions {
@@ -36,7 +48,8 @@ export interface SimulatedTemperatureModule extends Source<TemperatureReading> {
 
 /**
  * Parses a temperature module's `M105` answer line (`T:<target|none> C:<current>`); other lines (`ok`) give
- * `undefined`, so a serial source keeps waiting for the reading.
+ * `undefined`, so a serial source keeps waiting for the reading. Its `sampleSchema` is the readings' JSON Schema,
+ * which `createSerialSource` stores with the channel.
  *
  * @example
  * ```ts
@@ -44,11 +57,16 @@ export interface SimulatedTemperatureModule extends Source<TemperatureReading> {
  * parseTemperatureResponse("ok"); // undefined
  * ```
  */
-export function parseTemperatureResponse(line: string): TemperatureReading | undefined {
-  const match = /^T:(none|-?\d+(?:\.\d+)?)\s+C:(-?\d+(?:\.\d+)?)/.exec(line.trim());
-  if (!match) return undefined;
-  return { currentC: Number(match[2]), targetC: match[1] === "none" ? null : Number(match[1]) };
-}
+export const parseTemperatureResponse: ((line: string) => TemperatureReading | undefined) & {
+  readonly sampleSchema: JsonSchemaObject;
+} = Object.assign(
+  (line: string): TemperatureReading | undefined => {
+    const match = /^T:(none|-?\d+(?:\.\d+)?)\s+C:(-?\d+(?:\.\d+)?)/.exec(line.trim());
+    if (!match) return undefined;
+    return { currentC: Number(match[2]), targetC: match[1] === "none" ? null : Number(match[1]) };
+  },
+  { sampleSchema: TEMPERATURE_READING_SCHEMA },
+);
 
 /**
  * Creates a simulated temperature module.
@@ -87,6 +105,7 @@ export function createSimulatedTemperatureModule(options: SimulatedTemperatureMo
   }
 
   return {
+    sampleSchema: TEMPERATURE_READING_SCHEMA,
     read(signal: AbortSignal): Promise<TemperatureReading> {
       if (signal.aborted) return Promise.reject(signal.reason);
       return Promise.resolve(poll());
