@@ -1,5 +1,5 @@
 /**
- * `httpTarget`: uploads to a Deckhand ingest server (`apps/ingest`) over HTTP with `fetch`.
+ * `httpTarget`: uploads to a Deckhand ingest server (`apps/ingest`) over HTTP.
  *
  * The protocol (all paths under the target URL, `Authorization: Bearer <token>` when a token is set):
  * - `HEAD /v1/uploads/<key>?size=<n>` answers `Upload-Offset: <bytes held>` (the resume offset).
@@ -12,6 +12,9 @@
  *
  * @module
  */
+import { once } from "node:events";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import {
   HashMismatchError,
   InvalidOptionsError,
@@ -58,7 +61,8 @@ async function answerError(response: Response, what: string): Promise<Error> {
 }
 
 /**
- * A target that uploads to an ingest server (`apps/ingest`, or anything speaking the protocol above).
+ * A target that uploads to an ingest server (`apps/ingest`, or anything speaking the protocol above). Bodies go
+ * through `node:http`/`node:https` with backpressure; the small requests use `fetch`.
  * Network errors, timeouts and stalls are `TargetUnavailableError` (retried), other 4xx are `TargetRejectedError`.
  *
  * @example
@@ -109,7 +113,8 @@ export function httpTarget(options: HttpTargetOptions): UploadTarget {
       if (error instanceof UploadConflictError || error instanceof HashMismatchError) throw error;
       const reason = watchdog.signal.aborted ? (watchdog.signal.reason as Error).message : (error as Error).message;
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new TargetUnavailableError(`${what}: ${reason}${cause?.code ? ` (${cause.code})` : cause?.message ? ` (${cause.message})` : ""}`, {
+      const code = (error as { code?: unknown }).code ?? cause?.code;
+      throw new TargetUnavailableError(`${what}: ${reason}${typeof code === "string" ? ` (${code})` : cause?.message ? ` (${cause.message})` : ""}`, {
         cause: error,
         unreachable: true,
       });
@@ -124,46 +129,61 @@ export function httpTarget(options: HttpTargetOptions): UploadTarget {
     assertRange(request.offset, request.size);
     const url = new URL(`v1/uploads/${request.key}`, base);
     let bodyError: unknown;
-    return await call(
-      `PUT ${url.pathname}`,
-      request.signal,
-      (signal, touch) => {
-        const iterator = request.body[Symbol.asyncIterator]();
-        const stream = new ReadableStream<Uint8Array>({
-          async pull(controller) {
-            try {
-              const next = await iterator.next();
-              touch();
-              if (next.done) {
-                controller.enqueue(hexToBytes(await request.sha256));
-                controller.close();
-              } else {
-                controller.enqueue(next.value);
-              }
-            } catch (error) {
-              bodyError = error;
-              controller.error(error);
-            }
-          },
-          async cancel() {
-            await iterator.return?.();
-          },
-        });
-        return fetch(url, {
+    // node:http rather than fetch for the body: Node 20's fetch holds on to a streamed request body (memory grew
+    // with the file size in bench/sync); node:http writes with backpressure, so memory stays flat.
+    const send = (signal: AbortSignal, touch: () => void) =>
+      new Promise<Response>((resolve, reject) => {
+        let answered = false;
+        const req = (base.protocol === "https:" ? httpsRequest : httpRequest)(url, {
           method: "PUT",
+          signal,
           headers: {
             ...auth,
             "content-type": "application/octet-stream",
             "upload-offset": String(request.offset),
             "upload-length": String(request.size),
           },
-          body: stream,
-          signal,
-          duplex: "half",
-        } as RequestInit).catch((error: unknown) => {
-          throw bodyError ?? error;
+        }, (res) => {
+          answered = true;
+          touch();
+          const chunks: Buffer[] = [];
+          let kept = 0;
+          res.on("data", (chunk: Buffer) => {
+            touch();
+            if (kept < 64 * 1024) {
+              chunks.push(chunk);
+              kept += chunk.byteLength;
+            }
+          });
+          res.on("error", reject);
+          res.on("end", () => {
+            const status = res.statusCode ?? 0;
+            if (status < 200 || status > 599) reject(new Error(`invalid HTTP status ${status}`));
+            else resolve(new Response(status === 204 ? null : Buffer.concat(chunks), { status }));
+          });
         });
-      },
+        req.on("error", reject);
+        void (async () => {
+          for await (const chunk of request.body) {
+            if (answered) break; // the server answered early (an error): stop reading the file
+            touch();
+            if (!req.write(chunk)) await once(req, "drain");
+          }
+          if (!answered) {
+            req.write(hexToBytes(await request.sha256));
+            req.end();
+          }
+        })().catch((error: unknown) => {
+          if (answered) return; // the answer already settled the upload; a late write error changes nothing
+          bodyError = error;
+          req.destroy(error as Error);
+          reject(error);
+        });
+      });
+    return await call(
+      `PUT ${url.pathname}`,
+      request.signal,
+      send,
       async (response) => {
         if (bodyError !== undefined) throw bodyError;
         if (response.status !== 201 && response.status !== 200) throw await answerError(response, `PUT ${url.pathname}`);

@@ -348,8 +348,11 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   async function scanLoop(current: Run): Promise<void> {
     const signal = current.controller.signal;
     while (!signal.aborted) {
+      // Only a scan that starts after syncNow() was called answers it (an earlier one may have missed new files).
+      const answered = scanWaiters.splice(0);
       await scan();
-      for (const resolve of scanWaiters.splice(0)) resolve();
+      for (const resolve of answered) resolve();
+      if (scanWaiters.length > 0) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, config.scanIntervalMs);
         function done() {
