@@ -124,20 +124,18 @@ export async function checkAcknowledgedWrites(
         missingRuns.push(run.runId);
         return;
       }
-      let ok = true;
       for (const i of [...indexes].sort((a, b) => a - b)) {
         const command = run.commands[i]!;
         checkedCommands++;
         const served = await reader.commandJson(run.runId, command.id);
         if (served === undefined) {
-          ok = false;
           missingCommands.push({ runId: run.runId, commandId: command.id });
         } else if (JSON.stringify(JSON.parse(served)) !== JSON.stringify(JSON.parse(command.json))) {
-          ok = false;
           changedCommands.push({ runId: run.runId, commandId: command.id, sent: command.json, served, reorderedOnly: canonical(served) === canonical(command.json) });
         }
       }
-      if (ok) ledger.markChecked(run.runId, true, run.commands.length);
+      // Checked, found or not: a failure is reported once, not again at every later check.
+      ledger.markChecked(run.runId, true, run.commands.length);
     });
   }
   const workers = Array.from({ length: Math.max(1, options.concurrency ?? 4) }, async () => {

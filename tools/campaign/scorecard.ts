@@ -54,6 +54,8 @@ export interface Scorecard {
     readonly commandReads: number;
     readonly writesLost: number;
     readonly writesChanged: number;
+    /** Commands served with the same values but their keys in another order. */
+    readonly writesReordered: number;
   };
   readonly capture?: {
     readonly sessions: number;
@@ -66,6 +68,8 @@ export interface Scorecard {
   readonly files?: {
     readonly seen: number;
     readonly exactlyOnce: number;
+    /** Finished files not uploaded yet: still on the robot at the end (not lost). */
+    readonly pendingOnRobot: number;
     readonly lost: number;
     readonly duplicated: number;
     readonly wrongHash: number;
@@ -125,13 +129,14 @@ export function renderScorecard(s: Scorecard): string {
     out.push(`| kill -9 rounds (each followed by a restart and the checks) | ${count(s.kills.rounds)} |`);
     out.push(`| acknowledged writes checked (runs + commands) | ${count(s.kills.acknowledgedRuns + s.kills.acknowledgedCommands)} (${count(s.kills.acknowledgedRuns)} runs, ${count(s.kills.acknowledgedCommands)} commands; ${count(s.kills.commandReads)} command reads) |`);
     out.push(`| acknowledged writes lost | ${s.kills.writesLost} |`);
-    out.push(`| acknowledged commands changed (not byte-equal) | ${s.kills.writesChanged} |`);
+    out.push(`| acknowledged commands changed (other values) | ${s.kills.writesChanged} |`);
+    out.push(`| acknowledged commands served with their keys reordered (same values, not byte-equal) | ${s.kills.writesReordered} |`);
   } else out.push(`| kill -9 rounds | ${phaseNote(s, "kill-rounds") ?? "—"} |`);
   if (s.capture) {
     out.push(`| capture messages lost beyond the flush window (${s.capture.flushIntervalMs} ms) | ${s.capture.lostBeyondWindow} (of ${count(s.capture.requiredMessages)} that had to survive; ${count(s.capture.messagesFound)} found) |`);
   }
   if (s.files) {
-    out.push(`| finished capture files at the target exactly once, right hash | ${count(s.files.exactlyOnce)} of ${count(s.files.seen)} |`);
+    out.push(`| finished capture files at the target exactly once, right hash | ${count(s.files.exactlyOnce)} of ${count(s.files.seen)} (${count(s.files.pendingOnRobot)} not uploaded, still on the robot) |`);
     out.push(`| files lost / duplicated / wrong hash at the target | ${s.files.lost} / ${s.files.duplicated} / ${s.files.wrongHash} |`);
   }
   if (s.changeFeed) out.push(`| change feed gaps | ${s.changeFeed.gaps} (over ${count(s.changeFeed.entries)} entries) |`);
