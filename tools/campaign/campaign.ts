@@ -49,7 +49,7 @@ export interface CampaignPlan {
 
 /** The short plan (CI, a couple of minutes) and the long one (the published scorecard). */
 export const plans: Readonly<Record<"short" | "long", CampaignPlan>> = {
-  short: { killRounds: 6, upMs: [1500, 3500], soakSeconds: 20, captureRateHz: 1000, flushMs: 500, fileAgeMs: 2000, slowLorisMs: 3000 },
+  short: { killRounds: 4, upMs: [1500, 3000], soakSeconds: 15, captureRateHz: 1000, flushMs: 500, fileAgeMs: 2000, slowLorisMs: 3000 },
   long: { killRounds: 60, upMs: [2000, 9000], soakSeconds: 600, captureRateHz: 1000, flushMs: 500, fileAgeMs: 5000, slowLorisMs: 15_000 },
 };
 
@@ -68,6 +68,8 @@ export interface CampaignOptions {
 
 const TOKEN_PREFIX = "campaign-token";
 const COLLECTOR = "temp-module";
+/** The robot's request-body limit in the campaign (its flag): small, so oversized hostile bodies stay cheap. */
+const BODY_LIMIT_BYTES = 4 << 20;
 
 /** Runs the campaign and returns its scorecard (it does not write it: see the CLI). */
 export async function runCampaign(options: CampaignOptions): Promise<Scorecard> {
@@ -86,7 +88,7 @@ export async function runCampaign(options: CampaignOptions): Promise<Scorecard> 
   const ledger = createAckLedger();
   const robotArgs = [
     "--capture-rate-hz", String(plan.captureRateHz), "--capture-flush-ms", String(plan.flushMs),
-    "--capture-file-age-ms", String(plan.fileAgeMs), "--report-debounce-ms", "2000",
+    "--capture-file-age-ms", String(plan.fileAgeMs), "--report-debounce-ms", "2000", "--max-body-bytes", String(BODY_LIMIT_BYTES),
   ];
   const robot = createRobotUnderTest({ dataRoot, token, args: robotArgs });
   const client = createRobotClient({ url: () => robot.url(), token });
@@ -129,7 +131,7 @@ export async function runCampaign(options: CampaignOptions): Promise<Scorecard> 
     await phase("hostile-input", async () => {
       await load!.pause();
       try {
-        const result = await runHostileInputPhase({ robot, client, token, seed: options.seed + 2, slowLorisMs: plan.slowLorisMs, workDir: work, log });
+        const result = await runHostileInputPhase({ robot, client, token, seed: options.seed + 2, slowLorisMs: plan.slowLorisMs, workDir: work, log, bodyLimitBytes: BODY_LIMIT_BYTES });
         scorecard.hostile = result.figures;
         return { failures: result.failures };
       } finally {

@@ -101,14 +101,14 @@ function bodyRoutes(ctx: HostileCorpusContext, uniq: () => string) {
     },
   });
   return [
-    { name: "POST /runs/:id/commands", method: "POST", path: `/runs/${ctx.runId}/commands`, base: command, typed: [["data", "id"], ["data", "commandType"]], keys: true },
-    { name: "POST /runs/:id/actions", method: "POST", path: `/runs/${ctx.runId}/actions`, base: (): JsonValue => ({ data: { actionType: "play" } }), typed: [["data", "actionType"]], keys: false, invalidOnly: true },
-    { name: "PATCH /runs/:id", method: "PATCH", path: `/runs/${ctx.runId}`, base: (): JsonValue => ({ data: { current: false } }), typed: [["data", "current"]], keys: false, invalidOnly: true },
-    { name: "POST /runs", method: "POST", path: "/runs", base: (): JsonValue => ({ data: { protocolId: ctx.protocolId } }), typed: [["data", "protocolId"]], keys: false, invalidOnly: true },
+    { name: "POST /runs/:id/commands", method: "POST", path: `/runs/${ctx.runId}/commands`, base: command, typed: [["data", "id"], ["data", "commandType"]], keys: true, storedAsGiven: false },
+    { name: "POST /runs/:id/actions", method: "POST", path: `/runs/${ctx.runId}/actions`, base: (): JsonValue => ({ data: { actionType: "play" } }), typed: [["data", "actionType"]], keys: false, storedAsGiven: false },
+    { name: "PATCH /runs/:id", method: "PATCH", path: `/runs/${ctx.runId}`, base: (): JsonValue => ({ data: { current: false } }), typed: [["data", "current"]], keys: false, storedAsGiven: false },
+    { name: "POST /runs", method: "POST", path: "/runs", base: (): JsonValue => ({ data: { protocolId: ctx.protocolId } }), typed: [["data", "protocolId"]], keys: false, storedAsGiven: false },
     {
       name: "POST /protocols/:id/analyses", method: "POST", path: `/protocols/${ctx.protocolId}/analyses`,
       base: (): JsonValue => ({ data: { id: uniq(), status: "completed", result: "ok", robotType: "OT-2 Standard", commands: [], labware: [], pipettes: [], modules: [], liquids: [], errors: [], metadata: { protocolName: "hostile" } } }),
-      typed: [["data", "status"]], keys: true,
+      typed: [["data", "status"]], keys: true, storedAsGiven: true,
     },
   ] as const;
 }
@@ -146,7 +146,8 @@ export function generateHostileCorpus(ctx: HostileCorpusContext): HostileCase[] 
     for (const path of route.typed) {
       for (const wrong of ["7", "true", "[]", "{}", '""']) {
         if (route.name === "PATCH /runs/:id" && wrong === "true") continue; // current: true is a valid (refused-by-state) value
-        add(r("wrong-type", `${path.join(".")}=${wrong}`, poisonJson(base, path, "value", enc(wrong))));
+        // An analysis is a document recorded as given: a wrong type in it may be stored (then read back as a bad record).
+        add(r("wrong-type", `${path.join(".")}=${wrong}`, poisonJson(base, path, "value", enc(wrong)), route.storedAsGiven ? "2xx-or-4xx" : "4xx"));
       }
     }
     // Lone surrogates (JSON escapes) and invalid UTF-8 (raw bytes) in every string and, where stored, every key.
@@ -238,7 +239,7 @@ export function generateHostileCorpus(ctx: HostileCorpusContext): HostileCase[] 
     ["99999999999999999999999999", "2xx-or-4xx"], [String(random.int(1_000, 1e9)), "2xx-or-4xx"],
   ];
   for (const [value, expected] of pageLengths) {
-    for (const path of [`/runs/${ctx.runId}/commands`, "/runs", "/protocols"]) {
+    for (const path of [`/runs/${ctx.runId}/commands`, "/runs"]) {
       add({ id: `huge-page-length GET ${path.replace(ctx.runId, ":id")}?pageLength=${value}`, class: "huge-page-length", mutating: false, expected, request: { method: "GET", target: `${path}?pageLength=${value}`, headers: [] } });
     }
   }

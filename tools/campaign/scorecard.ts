@@ -130,7 +130,7 @@ export function renderScorecard(s: Scorecard): string {
     out.push(`| acknowledged writes checked (runs + commands) | ${count(s.kills.acknowledgedRuns + s.kills.acknowledgedCommands)} (${count(s.kills.acknowledgedRuns)} runs, ${count(s.kills.acknowledgedCommands)} commands; ${count(s.kills.commandReads)} command reads) |`);
     out.push(`| acknowledged writes lost | ${s.kills.writesLost} |`);
     out.push(`| acknowledged commands changed (other values) | ${s.kills.writesChanged} |`);
-    out.push(`| acknowledged commands served with their keys reordered (same values, not byte-equal) | ${s.kills.writesReordered} |`);
+    out.push(`| reads of acknowledged commands answered with the keys reordered (same values, not byte-equal) | ${s.kills.writesReordered} |`);
   } else out.push(`| kill -9 rounds | ${phaseNote(s, "kill-rounds") ?? "—"} |`);
   if (s.capture) {
     out.push(`| capture messages lost beyond the flush window (${s.capture.flushIntervalMs} ms) | ${s.capture.lostBeyondWindow} (of ${count(s.capture.requiredMessages)} that had to survive; ${count(s.capture.messagesFound)} found) |`);
