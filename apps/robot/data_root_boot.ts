@@ -1,29 +1,21 @@
 /**
- * Boot of the data root: brings it to the robot's data version before the run store opens, reporting progress
- * (the HTTP server answers `/health` with it meanwhile). The one place where `@deckhand/migrate` is wired in.
- *
- * STAND-IN: `@deckhand/migrate` (issue 15) is not merged yet. Until it is, this creates `<root>/v2` and
- * migrates nothing. Wiring the real module in is the body of `bootDataRoot`:
- * `migrateDataRoot({ root, target: ROBOT_DATA_VERSION, migrations: robotMigrations, onProgress, signal })`.
+ * Boot of the data root: `@deckhand/migrate` brings it to the robot's data version before the run store opens,
+ * reporting progress (the HTTP server answers `/health` 503 with it meanwhile). A new robot gets an empty,
+ * complete `<root>/v2`; a v1 root is migrated (records that cannot be converted become bad runs with
+ * `MIGRATION_QUARANTINED`); a root whose newest version is newer than v2 (a downgraded robot) is left alone and
+ * this app uses its own `v2` directory, created empty if it never existed.
  *
  * @module
  */
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
+import { type Migration, type MigrationProgress, migrateDataRoot, ROBOT_DATA_VERSION, robotMigrations } from "@deckhand/migrate";
 
 /** The data version this app reads and writes (`<root>/v2/runs.db`). */
-export const DATA_VERSION = 2;
+export const DATA_VERSION: number = ROBOT_DATA_VERSION;
 
-/** Progress of a data-root migration (the shape of `@deckhand/migrate`'s `MigrationProgress`). */
-export interface BootProgress {
-  readonly phase: string;
-  readonly done: number;
-  readonly total: number;
-  readonly quarantined: number;
-  readonly itemsPerSecond: number;
-  readonly etaMs: number | null;
-}
+/** Progress of a data-root migration. */
+export type BootProgress = MigrationProgress;
 
 /** What the boot produced. */
 export interface BootResult {
@@ -32,7 +24,7 @@ export interface BootResult {
   readonly version: number;
   /** The version migrated from, or null when nothing was migrated. */
   readonly migratedFrom: number | null;
-  /** Records the migration could not convert and kept aside as bad runs. */
+  /** Records the migration could not convert and kept as bad runs. */
   readonly quarantined: number;
 }
 
@@ -41,11 +33,24 @@ export interface BootOptions {
   readonly root: string;
   readonly onProgress: (progress: BootProgress) => void;
   readonly signal: AbortSignal;
+  /** Decoding worker threads. Default: the cores available, at most 4. */
+  readonly workers?: number;
   /**
-   * Test hook (`DECKHAND_TEST_BOOT_DELAY_MS`): make the boot take this long, in ten progress steps, so a test
-   * can watch `/health` answer 503 while it runs. 0 in production.
+   * Test hook (`DECKHAND_TEST_BOOT_DELAY_MS`): each migration step waits this long before it runs, so a test can
+   * watch `/health` answer 503 during a real migration. 0 in production.
    */
   readonly testDelayMs?: number;
+}
+
+function delayed(migration: Migration, delayMs: number): Migration {
+  return {
+    from: migration.from,
+    to: migration.to,
+    async run(context) {
+      await sleep(delayMs, undefined, { signal: context.signal });
+      return await migration.run(context);
+    },
+  };
 }
 
 /**
@@ -58,17 +63,15 @@ export interface BootOptions {
  * ```
  */
 export async function bootDataRoot(options: BootOptions): Promise<BootResult> {
-  const dir = join(options.root, `v${DATA_VERSION}`);
   const delay = options.testDelayMs ?? 0;
-  if (delay > 0) {
-    const steps = 10;
-    const started = Date.now();
-    for (let done = 0; done < steps; done++) {
-      options.onProgress({ phase: "migrating", done, total: steps, quarantined: 0, itemsPerSecond: done / Math.max(0.001, (Date.now() - started) / 1000), etaMs: ((steps - done) * delay) / steps });
-      await sleep(delay / steps, undefined, { signal: options.signal });
-    }
-    options.onProgress({ phase: "done", done: steps, total: steps, quarantined: 0, itemsPerSecond: 0, etaMs: 0 });
-  }
-  await mkdir(dir, { recursive: true });
-  return { dir, version: DATA_VERSION, migratedFrom: null, quarantined: 0 };
+  const migrations = delay > 0 ? robotMigrations.map((m) => delayed(m, delay)) : robotMigrations;
+  const result = await migrateDataRoot({
+    root: options.root,
+    target: ROBOT_DATA_VERSION,
+    migrations,
+    workers: options.workers ?? Math.max(1, Math.min(4, availableParallelism())),
+    onProgress: options.onProgress,
+    signal: options.signal,
+  });
+  return { dir: result.dir, version: result.version, migratedFrom: result.migratedFrom, quarantined: result.quarantined };
 }

@@ -28,5 +28,14 @@ export const MIGRATIONS: readonly Migration[] = [
       "\nCREATE INDEX `runs_status` ON `runs` (`status`);",
       "\nCREATE INDEX `runs_protocol_id` ON `runs` (`protocol_id`);"
     ]
+  },
+  {
+    "tag": "0001_quarantine",
+    "when": 1795981042989,
+    "hash": "9e36e79f070d9075e254131aad226cc8c7f59559e33c234de8cb29ad63afeba8",
+    "statements": [
+      "CREATE TABLE `quarantine` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`code` text NOT NULL,\n\t`message` text NOT NULL,\n\t`bytes` blob NOT NULL\n);\n",
+      "\nCREATE INDEX `quarantine_created_at` ON `quarantine` (`created_at`,`id`);"
+    ]
   }
 ];

@@ -66,12 +66,34 @@ export interface RunCommand {
 }
 
 /**
- * Why a stored record could not be read: a serialize decode code, or `RUN_INTERRUPTED` for a run whose process
- * died before `finishRun` wrote its summary.
+ * Why a stored record could not be read: a serialize decode code, `RUN_INTERRUPTED` for a run whose process
+ * died before `finishRun` wrote its summary, or, for a record put aside by `quarantineRun`, the code it was
+ * quarantined with (e.g. `MIGRATION_QUARANTINED`).
  */
 export interface DataError {
-  readonly code: DecodeErrorCode | "RUN_INTERRUPTED";
+  readonly code: DecodeErrorCode | "RUN_INTERRUPTED" | (string & {});
   readonly message: string;
+}
+
+/**
+ * A record a migration could not convert into a run, to keep rather than drop (see `quarantineRun`).
+ * `bytes` are kept exactly; `code` and `message` say why it was put aside; `createdAt` (ISO 8601) defaults to now.
+ */
+export interface QuarantineRecord {
+  readonly id: string;
+  readonly bytes: Uint8Array;
+  readonly code: string;
+  readonly message: string;
+  readonly createdAt?: string;
+}
+
+/** A quarantined record as stored: its original bytes, the reason, and when it was put aside (ISO 8601). */
+export interface QuarantinedRun {
+  readonly id: string;
+  readonly bytes: Uint8Array;
+  readonly code: string;
+  readonly message: string;
+  readonly createdAt: string;
 }
 
 /** A protocol that decoded. */
@@ -145,6 +167,11 @@ export interface BadRun extends RunColumns {
   readonly summary?: RunSummary;
   /** ISO 8601 time a store opened and found the run unfinished; null if it was not interrupted. */
   readonly interruptedAt: string | null;
+  /**
+   * Set on a record put aside by `quarantineRun` (its status is `"quarantined"`, it has no commands);
+   * `getQuarantinedRun` returns its original bytes.
+   */
+  readonly quarantined?: true;
 }
 
 /** A stored command: decoded (`ok`), or `bad` with its id and the reason. */

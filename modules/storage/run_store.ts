@@ -45,6 +45,8 @@ import {
   type Protocol,
   protocolCodec,
   type ProtocolDocument,
+  type QuarantinedRun,
+  type QuarantineRecord,
   type Run,
   type RunAction,
   runCodec,
@@ -211,8 +213,17 @@ export interface RunStore {
   listCommands(runId: string, options?: ListCommandsOptions): Promise<CommandPage>;
   /** Writes the run's summary and ends it. Throws `RunNotFoundError`, `RunAlreadyFinishedError`, `InvalidRecordError`. */
   finishRun(runId: string, summary: RunSummary): Promise<Run>;
-  /** Deletes a run (good or bad) and its commands. Throws `RunNotFoundError`. */
+  /** Deletes a run (good, bad or quarantined) and its commands. Throws `RunNotFoundError`. */
   deleteRun(id: string): Promise<void>;
+  /**
+   * Keeps a record a migration could not convert: its bytes exactly, with a code and message. It is listed by
+   * `listRuns`/`getRun` as a `BadRun` (`dataError` is the given code and message, status `"quarantined"`) and
+   * removed by `deleteRun`. Throws `AlreadyExistsError` if a run or quarantined record has the id,
+   * `InvalidRecordError` for an invalid record.
+   */
+  quarantineRun(record: QuarantineRecord): Promise<BadRun>;
+  /** The original bytes and reason of a quarantined record. Throws `RunNotFoundError`. */
+  getQuarantinedRun(id: string): Promise<QuarantinedRun>;
   /** The change log entries after `sinceSeq` (0 for all), in order, at most `limit`. */
   changes(sinceSeq?: number, options?: ChangesOptions): Promise<readonly ChangeEntry[]>;
   /** Calls `listener` with each change after it commits, in order; returns the unsubscribe function. */
@@ -225,7 +236,11 @@ export interface RunStore {
 const APPEND_CHUNK = 20_000;
 const DURABILITY_PRAGMA: Readonly<Record<Durability, string>> = { process: "NORMAL", power: "FULL" };
 const RUN_COLUMNS =
-  "id, protocol_id, created_at, started_at, completed_at, interrupted_at, status, command_count, version, doc, summary_version, summary";
+  "id, protocol_id, created_at, started_at, completed_at, interrupted_at, status, command_count, version, doc, summary_version, summary, NULL AS q_code, NULL AS q_message";
+/** Quarantined records read as rows of the same shape as runs (`q_code` set), so one query lists both. */
+const QUARANTINE_COLUMNS =
+  "id, NULL AS protocol_id, created_at, NULL AS started_at, NULL AS completed_at, NULL AS interrupted_at, 'quarantined' AS status, 0 AS command_count, NULL AS version, NULL AS doc, NULL AS summary_version, NULL AS summary, code AS q_code, message AS q_message";
+const QUARANTINE_STATUS = "quarantined";
 
 /**
  * Opens (creating if needed) the run store at `url`, applies pending migrations, and marks runs left unfinished
@@ -433,6 +448,7 @@ class LibsqlRunStore implements RunStore {
     const encoded = encode(runCodec, document);
     await this.#write(async (tx) => {
       if (protocolId !== null) await requireProtocol(tx, protocolId);
+      await refuseQuarantinedId(tx, id);
       await insertOrExists(
         tx,
         {
@@ -459,7 +475,10 @@ class LibsqlRunStore implements RunStore {
 
   async getRun(id: string): Promise<Run | BadRun> {
     this.#checkOpen();
-    const result = await this.#client.execute({ sql: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`, args: [id] });
+    const result = await this.#client.execute({
+      sql: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ? UNION ALL SELECT ${QUARANTINE_COLUMNS} FROM quarantine WHERE id = ?`,
+      args: [id, id],
+    });
     const row = result.rows[0];
     if (!row) throw new RunNotFoundError(`no run with id ${id}`);
     return runFromRow(row);
@@ -471,16 +490,26 @@ class LibsqlRunStore implements RunStore {
     let result;
     if (options.before === undefined) {
       result = await this.#client.execute({
-        sql: `SELECT ${RUN_COLUMNS} FROM runs ORDER BY created_at DESC, id DESC LIMIT ?`,
-        args: [limit],
+        sql:
+          `SELECT * FROM (SELECT ${RUN_COLUMNS} FROM runs ORDER BY created_at DESC, id DESC LIMIT ?) UNION ALL ` +
+          `SELECT * FROM (SELECT ${QUARANTINE_COLUMNS} FROM quarantine ORDER BY created_at DESC, id DESC LIMIT ?) ` +
+          "ORDER BY created_at DESC, id DESC LIMIT ?",
+        args: [limit, limit, limit],
       });
     } else {
-      const anchor = await this.#client.execute({ sql: "SELECT created_at FROM runs WHERE id = ?", args: [options.before] });
+      const anchor = await this.#client.execute({
+        sql: "SELECT created_at FROM runs WHERE id = ? UNION ALL SELECT created_at FROM quarantine WHERE id = ?",
+        args: [options.before, options.before],
+      });
       const anchorRow = anchor.rows[0];
       if (!anchorRow) throw new RunNotFoundError(`listRuns: no run with id ${options.before} to list before`);
+      const at = anchorRow[0]!;
       result = await this.#client.execute({
-        sql: `SELECT ${RUN_COLUMNS} FROM runs WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?`,
-        args: [anchorRow[0]!, options.before, limit],
+        sql:
+          `SELECT * FROM (SELECT ${RUN_COLUMNS} FROM runs WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?) UNION ALL ` +
+          `SELECT * FROM (SELECT ${QUARANTINE_COLUMNS} FROM quarantine WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?) ` +
+          "ORDER BY created_at DESC, id DESC LIMIT ?",
+        args: [at, options.before, limit, at, options.before, limit, limit],
       });
     }
     return result.rows.map(runFromRow);
@@ -573,7 +602,11 @@ class LibsqlRunStore implements RunStore {
     // never change (only deleteRun removes them), and the page is capped at the count read first.
     const run = await this.#client.execute({ sql: "SELECT command_count FROM runs WHERE id = ?", args: [runId] });
     const runRow = run.rows[0];
-    if (!runRow) throw new RunNotFoundError(`no run with id ${runId}`);
+    if (!runRow) {
+      // A quarantined record is listed as a run with no commands.
+      if (await isQuarantined(this.#client, runId)) return { commands: [], cursor: options.cursor ?? 0, totalLength: 0 };
+      throw new RunNotFoundError(`no run with id ${runId}`);
+    }
     const totalLength = Number(runRow[0]);
     const cursor = options.cursor ?? Math.max(0, totalLength - pageLength);
     const end = Math.min(cursor + pageLength, totalLength);
@@ -609,9 +642,51 @@ class LibsqlRunStore implements RunStore {
       // Explicit, so a server without foreign-key enforcement still drops the commands.
       await tx.execute({ sql: "DELETE FROM commands WHERE run_id = ?", args: [id] });
       const deleted = await tx.execute({ sql: "DELETE FROM runs WHERE id = ?", args: [id] });
-      if (deleted.rowsAffected === 0) throw new RunNotFoundError(`no run with id ${id}`);
+      if (deleted.rowsAffected === 0) {
+        const unquarantined = await tx.execute({ sql: "DELETE FROM quarantine WHERE id = ?", args: [id] });
+        if (unquarantined.rowsAffected === 0) throw new RunNotFoundError(`no run with id ${id}`);
+      }
       return { result: undefined, changes: [{ entity: "run", id, kind: "deleted" }] };
     });
+  }
+
+  async quarantineRun(record: QuarantineRecord): Promise<BadRun> {
+    this.#checkOpen();
+    if (typeof record !== "object" || record === null) throw new InvalidRecordError("quarantineRun takes a record { id, bytes, code, message }");
+    const id = newId(record.id, "quarantined run");
+    if (!(record.bytes instanceof Uint8Array)) throw new InvalidRecordError("quarantineRun: bytes must be a Uint8Array");
+    if (typeof record.code !== "string" || record.code.length === 0) {
+      throw new InvalidRecordError("quarantineRun: code must be a non-empty string, e.g. MIGRATION_QUARANTINED");
+    }
+    if (typeof record.message !== "string") throw new InvalidRecordError("quarantineRun: message must be a string");
+    const createdAt = parseTime(record.createdAt, "createdAt", this.#clock);
+    // A copy: the caller may reuse its buffer, and a view of a larger buffer must store only its own bytes.
+    const bytes = record.bytes.slice();
+    await this.#write(async (tx) => {
+      const taken = await tx.execute({ sql: "SELECT 1 FROM runs WHERE id = ?", args: [id] });
+      if (taken.rows.length > 0) throw new AlreadyExistsError(`a run with id ${id} already exists`);
+      await insertOrExists(
+        tx,
+        { sql: "INSERT INTO quarantine (id, created_at, code, message, bytes) VALUES (?, ?, ?, ?, ?)", args: [id, createdAt, record.code, record.message, bytes] },
+        `a quarantined record with id ${id} already exists`,
+      );
+      return { result: undefined, changes: [{ entity: "run", id, kind: "created" }] };
+    });
+    return quarantinedBadRun(id, createdAt, record.code, record.message);
+  }
+
+  async getQuarantinedRun(id: string): Promise<QuarantinedRun> {
+    this.#checkOpen();
+    const result = await this.#client.execute({ sql: "SELECT id, created_at, code, message, bytes FROM quarantine WHERE id = ?", args: [id] });
+    const row = result.rows[0];
+    if (!row) throw new RunNotFoundError(`no quarantined record with id ${id}`);
+    return {
+      id: String(row.id),
+      createdAt: iso(Number(row.created_at)),
+      code: String(row.code),
+      message: String(row.message),
+      bytes: new Uint8Array(row.bytes as ArrayBuffer),
+    };
   }
 
   // ---- change feed ----
@@ -786,7 +861,35 @@ function analysisFromRow(row: Row): Analysis | BadAnalysis {
   return { kind: "ok", ...info, document: decoded.value };
 }
 
+function quarantinedBadRun(id: string, createdAtMs: number, code: string, message: string): BadRun {
+  return {
+    kind: "bad",
+    id,
+    protocolId: null,
+    createdAt: iso(createdAtMs),
+    startedAt: null,
+    completedAt: null,
+    status: QUARANTINE_STATUS,
+    commandCount: 0,
+    dataError: { code, message },
+    interruptedAt: null,
+    quarantined: true,
+  };
+}
+
+async function isQuarantined(executor: Executor, id: string): Promise<boolean> {
+  const result = await executor.execute({ sql: "SELECT 1 FROM quarantine WHERE id = ?", args: [id] });
+  return result.rows.length > 0;
+}
+
+async function refuseQuarantinedId(tx: Transaction, id: string): Promise<void> {
+  if (await isQuarantined(tx, id)) throw new AlreadyExistsError(`a quarantined record has the id ${id}; delete it first`);
+}
+
 function runFromRow(row: Row): Run | BadRun {
+  if (row.q_code !== null && row.q_code !== undefined) {
+    return quarantinedBadRun(String(row.id), Number(row.created_at), String(row.q_code), String(row.q_message));
+  }
   const columns = {
     id: String(row.id),
     protocolId: row.protocol_id === null ? null : String(row.protocol_id),

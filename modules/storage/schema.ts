@@ -11,6 +11,7 @@
  * @module
  */
 import {
+  blob,
   foreignKey,
   index,
   integer,
@@ -108,6 +109,22 @@ const changesTable = sqliteTable(
   (t) => [index("changes_entity_id").on(t.entity, t.id)],
 );
 
+/**
+ * Records a migration could not convert into runs: the original bytes exactly as found, with the reason.
+ * They are listed as bad runs (`dataError` is `code`/`message`) and deleted like runs, so nothing is dropped.
+ */
+const quarantineTable = sqliteTable(
+  "quarantine",
+  {
+    id: text("id").primaryKey(),
+    createdAt: integer("created_at").notNull(),
+    code: text("code").notNull(),
+    message: text("message").notNull(),
+    bytes: blob("bytes").notNull(),
+  },
+  (t) => [index("quarantine_created_at").on(t.createdAt, t.id)],
+);
+
 /** The `protocols` table, for drizzle-kit and for tools that inspect the schema. */
 export const protocols: SQLiteTable = protocolsTable;
 /** The `analyses` table, for drizzle-kit and for tools that inspect the schema. */
@@ -118,3 +135,5 @@ export const runs: SQLiteTable = runsTable;
 export const commands: SQLiteTable = commandsTable;
 /** The `changes` table, for drizzle-kit and for tools that inspect the schema. */
 export const changes: SQLiteTable = changesTable;
+/** The `quarantine` table, for drizzle-kit and for tools that inspect the schema. */
+export const quarantine: SQLiteTable = quarantineTable;

@@ -1,0 +1,190 @@
+/**
+ * The robot's own data versions and the migration between them. v1 is the legacy layout in the field
+ * (`v1_format.ts`: one SQLite row per run, the whole run as one MessagePack blob); v2 is today's
+ * `@deckhand/storage` run store (`v2/runs.db`: JSON through serialize codecs, one row per command).
+ *
+ * The v1 -> v2 step reads v1 rows in batches through a `@deckhand/pipeline` run: worker threads decode and check
+ * each blob, and one writer (this thread) writes each run into the new store in source order (create, actions,
+ * commands, summary, with the run's own times) or quarantines it with its original bytes
+ * (`dataError.code` `MIGRATION_QUARANTINED`). Counts are then read back from the new database.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { createClient } from "@libsql/client";
+import { map, named, run, tap } from "@deckhand/pipeline";
+import { openRunStore, type RunStore, StorageError } from "@deckhand/storage";
+import { VerificationFailedError } from "./errors.ts";
+import type { Migration, MigrationContext, MigrationCounts } from "./migration.ts";
+import type { V1Row } from "./v1_decode_worker.ts";
+import { V1_DATABASE, type V1Run, type V1Unreadable } from "./v1_format.ts";
+
+/** The robot's current data version: the version directory `v2/` holding the run store `runs.db`. */
+export const ROBOT_DATA_VERSION = 2;
+
+/** The run store file inside the v2 directory. */
+export const RUN_STORE_FILE = "runs.db";
+
+/** The `dataError.code` the run store shows for a run the migration could not convert. */
+export const MIGRATION_QUARANTINED = "MIGRATION_QUARANTINED";
+
+/** Rows per decoding task at most, and the blob bytes after which a task is sent early. */
+const BATCH_ROWS = 64;
+const BATCH_BYTES = 4 * 1024 * 1024;
+
+interface SourceRow extends V1Row {
+  readonly createdAt: string;
+}
+
+const v1ToV2: Migration = {
+  from: 1,
+  to: 2,
+  async run(context: MigrationContext): Promise<MigrationCounts> {
+    const source = createClient({ url: `file:${join(context.sourceDir, V1_DATABASE)}` });
+    // The store's clock is set to each run's own times before each write, so v2 keeps v1's timestamps and a
+    // restarted migration writes exactly the same rows.
+    const clock = { time: 0, now: () => clock.time };
+    let store: RunStore | undefined;
+    let read = 0;
+    let written = 0;
+    try {
+      const total = Number((await source.execute("SELECT count(*) FROM run")).rows[0]![0]);
+      context.setTotal(total);
+      store = await openRunStore({ url: `file:${join(context.destinationDir, RUN_STORE_FILE)}`, clock });
+      const target = store;
+      context.quarantine.setSink(async (record) => {
+        await target.quarantineRun({
+          id: record.id,
+          bytes: record.bytes,
+          code: MIGRATION_QUARANTINED,
+          message: `[${record.reason}] ${record.message}`,
+          ...(record.createdAt === undefined ? {} : { createdAt: record.createdAt }),
+        });
+      });
+      const pool = await context.workerPool<readonly V1Row[], (V1Run | V1Unreadable)[]>(workerEntry());
+      await run(readBatches(source, context.signal), [
+        named(
+          "decode",
+          map(async (rows: readonly SourceRow[]) => ({ rows, decoded: await pool.run(rows.map(({ id, blob }) => ({ id, blob }))) }), {
+            concurrency: pool.size,
+          }),
+        ),
+        named(
+          "write",
+          tap(async ({ rows, decoded }: { rows: readonly SourceRow[]; decoded: (V1Run | V1Unreadable)[] }) => {
+            for (const [i, item] of decoded.entries()) {
+              const row = rows[i]!;
+              read++;
+              const rowTime = timeOf(row.createdAt);
+              clock.time = rowTime === undefined ? 0 : Date.parse(rowTime);
+              if (item.kind === "run" && (await writeRun(target, item, clock, context, row))) {
+                written++;
+                context.advance(1);
+              } else if (item.kind === "unreadable") {
+                await context.quarantine.write({
+                  id: row.id,
+                  bytes: row.blob,
+                  reason: item.reason,
+                  message: item.message,
+                  ...(timeOf(row.createdAt) === undefined ? {} : { createdAt: row.createdAt }),
+                });
+              }
+            }
+          }),
+        ),
+      ], { signal: context.signal });
+      await store.close();
+      store = undefined;
+    } finally {
+      await store?.close();
+      source.close();
+    }
+    return await countBack(context.destinationDir, read, written);
+  },
+};
+
+/** The robot's migrations: v1 -> v2. Pass them to `migrateDataRoot` with `target: ROBOT_DATA_VERSION`. */
+export const robotMigrations: readonly Migration[] = [v1ToV2];
+
+/** Writes one decoded run; a run the store refuses is removed again and quarantined. Returns true if written. */
+async function writeRun(store: RunStore, item: V1Run, clock: { time: number }, context: MigrationContext, row: SourceRow): Promise<boolean> {
+  let created = false;
+  try {
+    clock.time = Date.parse(item.createdAt);
+    await store.createRun({ id: item.id, createdAt: item.createdAt, protocolId: null });
+    created = true;
+    for (const action of item.actions) await store.addRunAction(item.id, action);
+    clock.time = Date.parse(item.startedAt ?? item.createdAt);
+    if (item.commands.length > 0) await store.appendCommands(item.id, item.commands);
+    clock.time = Date.parse(item.completedAt);
+    await store.finishRun(item.id, item.summary);
+    return true;
+  } catch (error) {
+    if (!(error instanceof StorageError) || !["STORE_INVALID_RECORD", "STORE_DUPLICATE_COMMAND"].includes(error.code)) throw error;
+    if (created) await store.deleteRun(item.id);
+    await context.quarantine.write({
+      id: row.id,
+      bytes: row.blob,
+      reason: "rejected-by-store",
+      message: `v1 run ${row.id}: the run store refused it: ${error.message}`,
+      createdAt: item.createdAt,
+    });
+    return false;
+  }
+}
+
+/** Reads the v1 rows in rowid order, in batches bounded by row count and blob bytes. */
+async function* readBatches(source: ReturnType<typeof createClient>, signal: AbortSignal): AsyncGenerator<SourceRow[]> {
+  let after = -1;
+  let batch: SourceRow[] = [];
+  let bytes = 0;
+  for (;;) {
+    signal.throwIfAborted();
+    const page = await source.execute({
+      sql: "SELECT rowid, id, created_at, blob FROM run WHERE rowid > ? ORDER BY rowid LIMIT ?",
+      args: [after, BATCH_ROWS],
+    });
+    if (page.rows.length === 0) break;
+    for (const row of page.rows) {
+      after = Number(row[0]);
+      const blob = row[3] instanceof ArrayBuffer ? new Uint8Array(row[3]) : new TextEncoder().encode(String(row[3] ?? ""));
+      const id = typeof row[1] === "string" && row[1].length > 0 ? row[1] : `v1-row-${after}`;
+      batch.push({ id, createdAt: String(row[2] ?? ""), blob });
+      bytes += blob.byteLength;
+      if (batch.length >= BATCH_ROWS || bytes >= BATCH_BYTES) {
+        yield batch;
+        batch = [];
+        bytes = 0;
+      }
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** Counts what the new database holds, and checks its commands against what was written. */
+async function countBack(destinationDir: string, read: number, written: number): Promise<MigrationCounts> {
+  const client = createClient({ url: `file:${join(destinationDir, RUN_STORE_FILE)}` });
+  try {
+    const result = await client.execute(
+      "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM quarantine), (SELECT count(*) FROM commands), (SELECT coalesce(sum(command_count), 0) FROM runs)",
+    );
+    const row = result.rows[0]!;
+    const [runs, quarantined, commands, declared] = [0, 1, 2, 3].map((i) => Number(row[i]));
+    if (runs === undefined || quarantined === undefined || commands !== declared) {
+      throw new VerificationFailedError(`v2 holds ${commands} command rows but its runs declare ${declared}`);
+    }
+    if (runs !== written) throw new VerificationFailedError(`${written} runs were written but v2 holds ${runs}`);
+    return { read, migrated: runs, quarantined };
+  } finally {
+    client.close();
+  }
+}
+
+function timeOf(text: string): string | undefined {
+  return text.length > 0 && text.length <= 64 && !Number.isNaN(Date.parse(text)) ? text : undefined;
+}
+
+function workerEntry(): URL {
+  // Built packages run .js files; the repository and JSR run the .ts sources.
+  return new URL(`./v1_decode_worker.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url);
+}

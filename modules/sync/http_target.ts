@@ -1,0 +1,218 @@
+/**
+ * `httpTarget`: uploads to a Deckhand ingest server (`apps/ingest`) over HTTP with `fetch`.
+ *
+ * The protocol (all paths under the target URL, `Authorization: Bearer <token>` when a token is set):
+ * - `HEAD /v1/uploads/<key>?size=<n>` answers `Upload-Offset: <bytes held>` (the resume offset).
+ * - `PUT /v1/uploads/<key>` with `Upload-Offset` and `Upload-Length` (the whole file size) streams bytes
+ *   `[offset, size)` followed by the 32-byte binary SHA-256 of the whole file (computed while sending, so each
+ *   file is read once); the server hashes what it receives, checks both, and stores the object under its hash.
+ *   `201 {"sha256","size"}`; `409` offset conflict; `422` hash mismatch; `400` refused input.
+ * - `HEAD /v1/objects/<sha256>` answers `Object-Size` (or `404`): the confirmation before a local delete.
+ * - `GET /v1/health` answers `200` (the probe).
+ *
+ * @module
+ */
+import {
+  HashMismatchError,
+  InvalidOptionsError,
+  TargetRejectedError,
+  TargetUnavailableError,
+  UploadConflictError,
+} from "./errors.ts";
+import { assertRange, assertSha256, assertUploadKey, type StoredObject, type UploadRequest, type UploadTarget } from "./upload_target.ts";
+
+/** Options of {@link httpTarget}. */
+export interface HttpTargetOptions {
+  /** The ingest server's base URL, e.g. `http://workstation:8787`. */
+  readonly url: string;
+  /** The bearer token the server expects, if any. */
+  readonly token?: string;
+  /** A request that makes no progress (no byte sent or received) for this long is aborted as a stall. Default 30,000. */
+  readonly idleTimeoutMs?: number;
+}
+
+function hexToBytes(hex: string): Uint8Array {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return bytes;
+}
+
+/** Turns an HTTP error answer into the module's typed error. */
+async function answerError(response: Response, what: string): Promise<Error> {
+  const text = await response.text().catch((error: unknown) => `(body unreadable: ${String(error)})`);
+  let message = text.slice(0, 500);
+  let code: string | undefined;
+  try {
+    const parsed = JSON.parse(text) as { code?: unknown; message?: unknown };
+    if (typeof parsed.message === "string") message = parsed.message;
+    if (typeof parsed.code === "string") code = parsed.code;
+  } catch (parseError) {
+    message = `${message} (not JSON: ${(parseError as Error).message})`;
+  }
+  const status = response.status;
+  const full = `${what}: HTTP ${status}${code ? ` ${code}` : ""}: ${message}`;
+  if (status === 409) return new UploadConflictError(full);
+  if (status === 422 && code === "SYNC_HASH_MISMATCH") return new HashMismatchError(full);
+  if (status >= 500 || status === 408 || status === 429) return new TargetUnavailableError(full, { unreachable: false, status });
+  return new TargetRejectedError(full, { status });
+}
+
+/**
+ * A target that uploads to an ingest server (`apps/ingest`, or anything speaking the protocol above).
+ * Network errors, timeouts and stalls are `TargetUnavailableError` (retried), other 4xx are `TargetRejectedError`.
+ *
+ * @example
+ * ```ts
+ * const target = httpTarget({ url: "http://192.168.1.20:8787", token: process.env.INGEST_TOKEN });
+ * const engine = createSyncEngine({ captureDir: "/data/capture", target });
+ * ```
+ */
+export function httpTarget(options: HttpTargetOptions): UploadTarget {
+  let base: URL;
+  try {
+    base = new URL(options.url.endsWith("/") ? options.url : `${options.url}/`);
+  } catch (error) {
+    throw new InvalidOptionsError(`httpTarget url ${JSON.stringify(options.url)} is not a URL`, { cause: error });
+  }
+  if (base.protocol !== "http:" && base.protocol !== "https:") throw new InvalidOptionsError("httpTarget url must be http: or https:");
+  const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+  if (!Number.isFinite(idleTimeoutMs) || idleTimeoutMs <= 0) throw new InvalidOptionsError("idleTimeoutMs must be > 0");
+  if (options.token !== undefined && (typeof options.token !== "string" || /[^\x21-\x7e]/.test(options.token))) {
+    throw new InvalidOptionsError("httpTarget token must be printable ASCII without spaces");
+  }
+  const auth: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
+
+  /** Runs `fetch` with an idle watchdog; `touch` resets it. Network failures become TargetUnavailableError. */
+  async function call<T>(
+    what: string,
+    signal: AbortSignal,
+    send: (signal: AbortSignal, touch: () => void) => Promise<Response>,
+    read: (response: Response) => Promise<T>,
+  ): Promise<T> {
+    signal.throwIfAborted();
+    const watchdog = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const touch = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => watchdog.abort(new Error(`stalled: no progress for ${idleTimeoutMs} ms`)), idleTimeoutMs);
+    };
+    const onAbort = () => watchdog.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    touch();
+    try {
+      const response = await send(watchdog.signal, touch);
+      touch();
+      return await read(response);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (error instanceof TargetRejectedError || error instanceof TargetUnavailableError) throw error;
+      if (error instanceof UploadConflictError || error instanceof HashMismatchError) throw error;
+      const reason = watchdog.signal.aborted ? (watchdog.signal.reason as Error).message : (error as Error).message;
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new TargetUnavailableError(`${what}: ${reason}${cause?.code ? ` (${cause.code})` : cause?.message ? ` (${cause.message})` : ""}`, {
+        cause: error,
+        unreachable: true,
+      });
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async function put(request: UploadRequest): Promise<StoredObject> {
+    assertUploadKey(request.key);
+    assertRange(request.offset, request.size);
+    const url = new URL(`v1/uploads/${request.key}`, base);
+    let bodyError: unknown;
+    return await call(
+      `PUT ${url.pathname}`,
+      request.signal,
+      (signal, touch) => {
+        const iterator = request.body[Symbol.asyncIterator]();
+        const stream = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            try {
+              const next = await iterator.next();
+              touch();
+              if (next.done) {
+                controller.enqueue(hexToBytes(await request.sha256));
+                controller.close();
+              } else {
+                controller.enqueue(next.value);
+              }
+            } catch (error) {
+              bodyError = error;
+              controller.error(error);
+            }
+          },
+          async cancel() {
+            await iterator.return?.();
+          },
+        });
+        return fetch(url, {
+          method: "PUT",
+          headers: {
+            ...auth,
+            "content-type": "application/octet-stream",
+            "upload-offset": String(request.offset),
+            "upload-length": String(request.size),
+          },
+          body: stream,
+          signal,
+          duplex: "half",
+        } as RequestInit).catch((error: unknown) => {
+          throw bodyError ?? error;
+        });
+      },
+      async (response) => {
+        if (bodyError !== undefined) throw bodyError;
+        if (response.status !== 201 && response.status !== 200) throw await answerError(response, `PUT ${url.pathname}`);
+        const stored = (await response.json()) as { sha256?: unknown; size?: unknown };
+        if (typeof stored.sha256 !== "string" || typeof stored.size !== "number") {
+          throw new TargetUnavailableError(`PUT ${url.pathname}: the answer has no sha256 and size`, { unreachable: false });
+        }
+        return { sha256: stored.sha256, size: stored.size };
+      },
+    ).catch((error: unknown) => {
+      throw bodyError ?? error;
+    });
+  }
+
+  return {
+    description: `ingest ${base.origin}${base.pathname}`,
+    async resumeOffset(key, size, signal) {
+      assertUploadKey(key);
+      assertRange(0, size);
+      const url = new URL(`v1/uploads/${key}?size=${size}`, base);
+      return await call(`HEAD ${url.pathname}`, signal, (s) => fetch(url, { method: "HEAD", headers: auth, signal: s }), async (response) => {
+        if (response.status !== 200) throw await answerError(response, `HEAD ${url.pathname}`);
+        const offset = Number(response.headers.get("upload-offset"));
+        if (!Number.isSafeInteger(offset) || offset < 0) {
+          throw new TargetUnavailableError(`HEAD ${url.pathname}: no valid Upload-Offset`, { unreachable: false });
+        }
+        return offset;
+      });
+    },
+    put,
+    async stat(sha256, signal) {
+      assertSha256(sha256);
+      const url = new URL(`v1/objects/${sha256}`, base);
+      return await call(`HEAD ${url.pathname}`, signal, (s) => fetch(url, { method: "HEAD", headers: auth, signal: s }), async (response) => {
+        if (response.status === 404) return undefined;
+        if (response.status !== 200) throw await answerError(response, `HEAD ${url.pathname}`);
+        const size = Number(response.headers.get("object-size"));
+        if (!Number.isSafeInteger(size) || size < 0) {
+          throw new TargetUnavailableError(`HEAD ${url.pathname}: no valid Object-Size`, { unreachable: false });
+        }
+        return { sha256, size };
+      });
+    },
+    async probe(signal) {
+      const url = new URL("v1/health", base);
+      await call(`GET ${url.pathname}`, signal, (s) => fetch(url, { headers: auth, signal: s }), async (response) => {
+        if (response.status !== 200) throw await answerError(response, `GET ${url.pathname}`);
+        await response.body?.cancel();
+      });
+    },
+  };
+}
