@@ -30,7 +30,7 @@ export const MIGRATION_QUARANTINED = "MIGRATION_QUARANTINED";
 
 /** Rows per decoding task at most, and the blob bytes after which a task is sent early. */
 const BATCH_ROWS = 64;
-const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_BYTES = 1024 * 1024;
 
 interface SourceRow extends V1Row {
   readonly createdAt: string;
@@ -48,6 +48,8 @@ const v1ToV2: Migration = {
     let read = 0;
     let written = 0;
     try {
+      // Started first, so the workers boot while the databases open.
+      const pool = await context.workerPool<readonly V1Row[], (V1Run | V1Unreadable)[]>(workerEntry());
       const total = Number((await source.execute("SELECT count(*) FROM run")).rows[0]![0]);
       context.setTotal(total);
       store = await openRunStore({ url: `file:${join(context.destinationDir, RUN_STORE_FILE)}`, clock });
@@ -61,7 +63,6 @@ const v1ToV2: Migration = {
           ...(record.createdAt === undefined ? {} : { createdAt: record.createdAt }),
         });
       });
-      const pool = await context.workerPool<readonly V1Row[], (V1Run | V1Unreadable)[]>(workerEntry());
       await run(readBatches(source, context.signal), [
         named(
           "decode",
