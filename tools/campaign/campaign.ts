@@ -26,8 +26,10 @@ import { checkCaptureWindow, readCaptureMessages } from "./capture_census.ts";
 import { checkChangeFeed } from "./change_feed_check.ts";
 import { percentile, startLoad } from "./load_generator.ts";
 import { checkLedger, runKillRounds } from "./phase_kill_rounds.ts";
+import { startFlakyNetwork, type FlakyNetwork } from "./phase_flaky_network.ts";
 import { runFullDiskPhase } from "./phase_full_disk.ts";
 import { runHostileInputPhase } from "./phase_hostile_input.ts";
+import { runUpgradeDowngradePhase } from "./phase_upgrade_downgrade.ts";
 import { judgeFlat, startProcessSampler } from "./process_sampler.ts";
 import { createRobotClient } from "./robot_client.ts";
 import { createRobotUnderTest } from "./robot_under_test.ts";
@@ -45,12 +47,15 @@ export interface CampaignPlan {
   readonly fileAgeMs: number;
   /** Timeout for slow-loris hostile requests, ms. */
   readonly slowLorisMs: number;
+  /** The generated v1 root of the upgrade phase. */
+  readonly v1Runs: number;
+  readonly v1CommandsPerRun: number;
 }
 
 /** The short plan (CI, a couple of minutes) and the long one (the published scorecard). */
 export const plans: Readonly<Record<"short" | "long", CampaignPlan>> = {
-  short: { killRounds: 4, upMs: [1500, 3000], soakSeconds: 15, captureRateHz: 1000, flushMs: 500, fileAgeMs: 2000, slowLorisMs: 3000 },
-  long: { killRounds: 60, upMs: [2000, 9000], soakSeconds: 600, captureRateHz: 1000, flushMs: 500, fileAgeMs: 5000, slowLorisMs: 15_000 },
+  short: { killRounds: 4, upMs: [1500, 3000], soakSeconds: 15, captureRateHz: 1000, flushMs: 500, fileAgeMs: 2000, slowLorisMs: 3000, v1Runs: 6, v1CommandsPerRun: 400 },
+  long: { killRounds: 60, upMs: [2000, 9000], soakSeconds: 600, captureRateHz: 1000, flushMs: 500, fileAgeMs: 5000, slowLorisMs: 15_000, v1Runs: 30, v1CommandsPerRun: 3000 },
 };
 
 /** Options of {@link runCampaign}. */
@@ -90,7 +95,14 @@ export async function runCampaign(options: CampaignOptions): Promise<Scorecard> 
     "--capture-rate-hz", String(plan.captureRateHz), "--capture-flush-ms", String(plan.flushMs),
     "--capture-file-age-ms", String(plan.fileAgeMs), "--report-debounce-ms", "2000", "--max-body-bytes", String(BODY_LIMIT_BYTES),
   ];
-  const robot = createRobotUnderTest({ dataRoot, token, args: robotArgs });
+  let network: FlakyNetwork | undefined;
+  let networkSkipped: string | undefined;
+  try {
+    network = await startFlakyNetwork({ workDir: work, token, seed: options.seed + 4 });
+  } catch (error) {
+    networkSkipped = `the ingest server or the fault proxy could not start: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  const robot = createRobotUnderTest({ dataRoot, token, args: [...robotArgs, ...(network?.robotArgs ?? [])] });
   const client = createRobotClient({ url: () => robot.url(), token });
   const phase = async (name: string, body: () => Promise<{ skipped?: string; failures?: readonly string[] } | void>) => {
     const t0 = Date.now();
@@ -117,6 +129,8 @@ export async function runCampaign(options: CampaignOptions): Promise<Scorecard> 
   try {
     await robot.start();
     log(`robot app at ${robot.url()} on ${dataRoot}`);
+    await network?.attach(robot.url()!, join(dataRoot, "capture"));
+    if (network) log(`sync through the fault proxy by ${network.uploader()}`);
     load = startLoad({ client, ledger, seed: options.seed });
 
     await phase("kill-rounds", async () => {
@@ -180,14 +194,20 @@ export async function runCampaign(options: CampaignOptions): Promise<Scorecard> 
       if (scorecard.kills) {
         scorecard.kills = { ...scorecard.kills, acknowledgedRuns: ledger.counts().runs, acknowledgedCommands: ledger.counts().commands, commandReads: scorecard.kills.commandReads + full.reads, writesLost: scorecard.kills.writesLost + full.lost, writesChanged: scorecard.kills.writesChanged + full.changed, writesReordered: scorecard.kills.writesReordered + full.reordered };
       }
+      // Faults off: everything finished so far must reach the target.
+      await network?.drain(() => watcher.seen(), options.mode === "long" ? 180_000 : 60_000);
       const code = await robot.stop();
       if (code !== 0) problems.push(`final clean stop: the robot app exited with ${code}`);
       // Capture: every session's messages that had to survive, from the files on the robot and at the target.
       const captureDir = join(dataRoot, "capture");
-      const targetDir = join(dataRoot, "uploaded");
+      const targetDir = network?.targetDir ?? join(dataRoot, "uploaded");
       const local = existsSync(captureDir) ? (await readdir(captureDir)).filter((n) => n.endsWith(".mcap")).map((n) => join(captureDir, n)) : [];
       const objects = await censusTarget(targetDir);
-      const census = await readCaptureMessages([...local, ...objects.map((o) => join(targetDir, o.path))]);
+      // A file both at the target and still local (uploaded, not yet deleted) is counted once, from the target.
+      const stored = new Set(objects.map((o) => o.sha256));
+      const seenNow = watcher.seen();
+      const localOnly = local.filter((p) => !stored.has(seenNow.get(p.slice(captureDir.length + 1))?.sha256 ?? ""));
+      const census = await readCaptureMessages([...localOnly, ...objects.map((o) => join(targetDir, o.path))]);
       const times = census.byCollector.get(COLLECTOR) ?? [];
       let required = 0;
       let lost = 0;
@@ -208,6 +228,7 @@ export async function runCampaign(options: CampaignOptions): Promise<Scorecard> 
       for (const d of files.duplicated) problems.push(`the target holds the same file ${d.paths.length} times: ${d.paths.join(", ")}`);
       for (const w of files.wrongHash) problems.push(`the target's object ${w} does not have the hash it is named by`);
       scorecard.files = { seen: files.expected, exactlyOnce: files.exactlyOnce, pendingOnRobot: files.lost.length - lostFiles.length, lost: lostFiles.length, duplicated: files.duplicated.length, wrongHash: files.wrongHash.length };
+      if (network) scorecard.network = { ...network.figures(), objectBytes: objects.reduce((n, o) => n + o.size, 0) };
       // The change feed, read from the store itself now that the robot is stopped.
       const store = await openRunStore({ url: `file:${join(dataRoot, "v2", "runs.db")}` });
       try {
@@ -235,12 +256,23 @@ export async function runCampaign(options: CampaignOptions): Promise<Scorecard> 
       return { failures: result.failures };
     });
 
-    await phase("flaky-network", async () => ({ skipped: "the robot app's sync link is a stand-in (apps/robot/sync_link.ts): it uploads nothing, so there is no sync traffic to put a fault proxy in" }));
-    await phase("upgrade-downgrade", async () => ({ skipped: "the robot app's data-root boot is a stand-in (apps/robot/data_root_boot.ts): it does not run @deckhand/migrate, so a v1 root is not migrated" }));
+    await phase("flaky-network", async () => {
+      if (!network) return { skipped: networkSkipped ?? "not started" };
+      // The files' checks ran in final-checks (its failures are listed there); this phase records the traffic.
+      const stats = network.figures();
+      if (stats.requests === 0) return { failures: ["flaky network: no upload request went through the proxy during the campaign"] };
+      return {};
+    });
+    await phase("upgrade-downgrade", async () => {
+      const result = await runUpgradeDowngradePhase({ workDir: work, token, runs: plan.v1Runs, commandsPerRun: plan.v1CommandsPerRun, seed: options.seed + 5, log });
+      scorecard.upgrade = result.figures;
+      return { failures: result.failures };
+    });
   } finally {
     await load?.stop();
     await watcher.stop();
     if (robot.url()) await robot.kill();
+    await network?.stop();
     if (!options.keepWorkDir) await rm(work, { recursive: true, force: true });
   }
   return {

@@ -75,7 +75,18 @@ export interface Scorecard {
     readonly wrongHash: number;
   };
   readonly changeFeed?: { readonly entries: number; readonly gaps: number; readonly runsWithoutEntry: number };
-  readonly network?: { readonly requests: number; readonly byFault: Readonly<Record<string, number>>; readonly bytesForwarded: number; readonly fileBytes: number };
+  readonly network?: {
+    readonly requests: number;
+    readonly byFault: Readonly<Record<string, number>>;
+    /** Request-body bytes the proxy forwarded to the target (cut uploads included). */
+    readonly bytesForwarded: number;
+    /** File bytes the target received in upload requests (what resumes resent shows up here). */
+    readonly uploadedBytes: number;
+    /** Bytes of the distinct objects the target holds at the end. */
+    readonly objectBytes: number;
+    /** Who uploaded. */
+    readonly uploader: string;
+  };
   readonly fullDisk?: {
     readonly filesystem: string;
     readonly writesTried: number;
@@ -155,8 +166,8 @@ export function renderScorecard(s: Scorecard): string {
 
   out.push("## Flaky network (sync → fault proxy → ingest)", "");
   if (s.network) {
-    out.push(`${count(s.network.requests)} requests through the proxy: ${answered(s.network.byFault)}.`);
-    out.push(`Bytes forwarded to the target: ${mib(s.network.bytesForwarded)} for ${mib(s.network.fileBytes)} of finished capture files.`, "");
+    out.push(`Uploader: ${s.network.uploader}. ${count(s.network.requests)} requests through the proxy: ${answered(s.network.byFault)}.`);
+    out.push(`The target holds ${mib(s.network.objectBytes)} of distinct files; upload requests delivered ${mib(s.network.uploadedBytes)} of file bytes (${s.network.objectBytes > 0 ? (s.network.uploadedBytes / s.network.objectBytes).toFixed(3) : "—"}× what is held: resumed uploads that resent nothing keep this near 1); the proxy forwarded ${mib(s.network.bytesForwarded)} of request bodies.`, "");
   } else out.push(phaseNote(s, "flaky-network") ?? "no figures", "");
 
   out.push("## Full disk", "");
