@@ -16,9 +16,9 @@
  * ```
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openRunStore } from "@deckhand/storage";
 import { createAckLedger } from "./ack_ledger.ts";
@@ -282,30 +282,64 @@ export async function runCampaign(options: CampaignOptions): Promise<Scorecard> 
   } as Scorecard;
 }
 
-/** The command line. */
-async function main(argv: readonly string[]): Promise<number> {
+/** The command line's help. */
+export const campaignUsage: string = `usage: deckhand campaign [--short|--long] [--seconds N] [--rounds N] [--seed N] [--out FILE] [--keep]
+
+  --short      about two minutes: ${plans.short.killRounds} kill rounds, a ${plans.short.soakSeconds} s soak (the default; CI runs it as a test)
+  --long       the published scorecard: ${plans.long.killRounds} kill rounds, a ${plans.long.soakSeconds} s soak
+  --seconds N  soak length in seconds
+  --rounds N   kill -9 rounds
+  --seed N     replay a campaign (default: random, printed in the scorecard)
+  --out FILE   where the scorecard goes (default docs/RELIABILITY.md)
+  --keep       keep the campaign's work directory
+`;
+
+/**
+ * Runs the campaign from command-line arguments, writes the scorecard, prints the failures; returns the exit
+ * code (0 passed, 1 an invariant broke, 2 usage).
+ */
+export async function campaignMain(argv: readonly string[], out: { write(text: string): unknown }): Promise<number> {
+  const known = new Set(["--short", "--long", "--seconds", "--rounds", "--seed", "--out", "--keep", "--help"]);
+  for (const arg of argv) {
+    if (arg.startsWith("--") && !known.has(arg)) {
+      out.write(`deckhand campaign: unknown option ${arg}\n\n${campaignUsage}`);
+      return 2;
+    }
+  }
+  if (argv.includes("--help")) {
+    out.write(campaignUsage);
+    return 0;
+  }
   const flag = (name: string) => {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
+  const numbers = ["--seconds", "--rounds", "--seed"].map((name) => [name, flag(name)] as const);
+  for (const [name, value] of numbers) {
+    if (argv.includes(name) && !(value !== undefined && /^\d+$/.test(value))) {
+      out.write(`deckhand campaign: ${name} takes a whole number\n\n${campaignUsage}`);
+      return 2;
+    }
+  }
   const mode = argv.includes("--long") ? "long" : "short";
   const seed = Number(flag("--seed") ?? Math.floor(Math.random() * 1e6));
   const seconds = flag("--seconds");
   const rounds = flag("--rounds");
-  const out = flag("--out") ?? fileURLToPath(new URL("../../docs/RELIABILITY.md", import.meta.url));
+  const file = flag("--out") ?? fileURLToPath(new URL("../../docs/RELIABILITY.md", import.meta.url));
   const scorecard = await runCampaign({
-    mode, seed, log: (line) => console.log(`[campaign] ${line}`), keepWorkDir: argv.includes("--keep"),
+    mode, seed, log: (line) => out.write(`[campaign] ${line}\n`), keepWorkDir: argv.includes("--keep"),
     ...(seconds !== undefined ? { soakSeconds: Number(seconds) } : {}),
     ...(rounds !== undefined ? { killRounds: Number(rounds) } : {}),
   });
-  await writeFile(out, renderScorecard(scorecard));
-  console.log(`[campaign] scorecard written to ${out}`);
-  for (const f of scorecard.failures) console.log(`[campaign] FAILURE ${f}`);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, renderScorecard(scorecard));
+  out.write(`[campaign] scorecard written to ${file}\n`);
+  for (const f of scorecard.failures) out.write(`[campaign] FAILURE ${f}\n`);
   return scorecard.failures.length === 0 && scorecard.phases.every((p) => p.status !== "failed") ? 0 : 1;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) => {
+  campaignMain(process.argv.slice(2), process.stdout).then((code) => process.exit(code), (error: unknown) => {
     console.error(error);
     process.exit(2);
   });

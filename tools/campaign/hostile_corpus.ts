@@ -38,7 +38,7 @@ export interface HostileCase {
   readonly class: HostileClass;
   readonly request: RawRequest;
   /** Slow-loris sending, or a request cut short on purpose. */
-  readonly send?: Pick<RawSendOptions, "slow" | "withholdLastBytes">;
+  readonly send?: Pick<RawSendOptions, "slow" | "withholdLastBytes" | "headFirstMs">;
   readonly expected: ExpectedAnswer;
   /** True when the route writes: a refused request must have changed nothing. */
   readonly mutating: boolean;
@@ -176,7 +176,7 @@ export function generateHostileCorpus(ctx: HostileCorpusContext): HostileCase[] 
     add(r("deep-nesting", `body depth ${objDepth}`, enc('{"data":'.repeat(objDepth) + "1" + "}".repeat(objDepth))));
     // Oversized: bytes past the limit while the string is short in UTF-16 units; and a lying Content-Length.
     const chars = Math.ceil(limit / 2);
-    add(r("oversized-body", `${chars} three-byte chars (${chars * 3} bytes)`, poisonJson(base, route.typed[0]!, "value", enc(JSON.stringify("€".repeat(chars))))));
+    add({ ...r("oversized-body", `${chars} three-byte chars (${chars * 3} bytes)`, poisonJson(base, route.typed[0]!, "value", enc(JSON.stringify("€".repeat(chars))))), send: { headFirstMs: 300 } });
     add({
       id: `oversized-body ${route.name} declared 1 TiB`, class: "oversized-body", mutating: true, expected: "4xx",
       request: { method: route.method, target: route.path, headers: [...jsonHeaders, ["Content-Length", String(2 ** 40)]], body: enc(text) },

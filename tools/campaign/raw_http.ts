@@ -30,6 +30,12 @@ export interface RawSendOptions {
   readonly slow?: { readonly chunkBytes: number; readonly intervalMs: number };
   /** Never send the last `n` bytes of the encoded request (a request that never completes), then wait. */
   readonly withholdLastBytes?: number;
+  /**
+   * Send the head, wait this long for an early answer (a 413 decided on `Content-Length`), and only then the body:
+   * a server that answers early and closes would otherwise reset the connection under a large body still being
+   * written, and the client would lose the answer.
+   */
+  readonly headFirstMs?: number;
 }
 
 /**
@@ -82,7 +88,10 @@ export function sendRawRequest(baseUrl: string, request: RawRequest, options: Ra
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (trickle) clearInterval(trickle);
+      if (trickle) {
+        clearInterval(trickle);
+        clearTimeout(trickle);
+      }
       socket.destroy();
       const text = Buffer.concat(received).toString("latin1");
       const match = /^HTTP\/1\.[01] (\d{3})/.exec(text);
@@ -104,6 +113,14 @@ export function sendRawRequest(baseUrl: string, request: RawRequest, options: Ra
     socket.on("close", () => finish("closed"));
     socket.on("error", () => finish(received.length > 0 ? "closed" : "reset"));
     socket.on("connect", () => {
+      if (!options.slow && options.headFirstMs !== undefined) {
+        const headEnd = Buffer.from(toSend.buffer, toSend.byteOffset, toSend.length).indexOf("\r\n\r\n") + 4;
+        socket.write(toSend.subarray(0, headEnd));
+        trickle = setTimeout(() => {
+          if (!socket.destroyed && received.length === 0) socket.write(toSend.subarray(headEnd));
+        }, options.headFirstMs) as unknown as ReturnType<typeof setInterval>;
+        return;
+      }
       if (!options.slow) {
         socket.write(toSend);
         return;
