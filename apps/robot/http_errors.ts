@@ -53,6 +53,11 @@ export const ERROR_TABLE: Readonly<Record<string, WireError>> = {
   ROBOT_ANALYSIS_NOT_FOUND: notFound("AnalysisNotFound", "Analysis Not Found"),
   ROBOT_COLLECTOR_NOT_FOUND: notFound("CollectorNotFound", "Collector Not Found"),
   ROBOT_RENDER_FAILED: { status: 500, id: "RenderFailed", title: "Report Render Failed", errorCode: "4000" },
+  SYNC_SERVICE_STOPPED: { status: 503, id: "SyncUnavailable", title: "Sync Unavailable", errorCode: "4000" },
+  SYNC_SERVICE_WORKER_EXITED: { status: 503, id: "SyncUnavailable", title: "Sync Worker Restarting", errorCode: "4000" },
+  SYNC_SERVICE_TIMEOUT: { status: 504, id: "SyncTimeout", title: "Sync Did Not Answer In Time", errorCode: "4000" },
+  SYNC_CLOSED: { status: 503, id: "SyncUnavailable", title: "Sync Unavailable", errorCode: "4000" },
+  SYNC_TARGET_UNAVAILABLE: { status: 503, id: "SyncTargetUnavailable", title: "Sync Target Unavailable", errorCode: "4000" },
   ROBOT_SYNC_UNAVAILABLE: { status: 503, id: "SyncUnavailable", title: "Sync Unavailable", errorCode: "4000" },
 };
 

@@ -122,7 +122,7 @@ export async function startRobot(config: RobotConfig, options: StartRobotOptions
         if (event.type === "error" || event.type === "deleted" || event.type === "paused") console.error(`robot: capture ${event.type}`, event);
       },
     });
-    sync = await startSyncLink({ captureDir: capture.dir, failedDir: join(config.dataRoot, "capture-failed"), target: config.syncTarget });
+    sync = await startSyncLink({ captureDir: capture.dir, failedDir: join(config.dataRoot, "sync-failed"), target: config.syncTarget });
     openedStore.subscribe((change) => {
       metrics.observeStoreWrite(change.entity, change.kind);
       if (change.entity !== "run" || hub.size === 0) return;

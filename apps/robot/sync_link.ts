@@ -1,37 +1,23 @@
 /**
- * The robot app's link to the sync service (which uploads finished capture files). The one place where
- * `@deckhand/sync-service` is wired in.
- *
- * STAND-IN: the sync service (issue 16) is not merged yet. Until it is, `startSyncLink` returns a link that
- * uploads nothing and says so in its status (`lastError`); `POST /sync/now` answers 503. Wiring the real
- * service in is `startSyncService({ captureDir, failedDir, target })` in `startSyncLink`.
+ * The robot app's link to the sync service (`@deckhand/sync-service`: the `@deckhand/sync` engine in a worker
+ * thread), which uploads finished capture files to the configured target and deletes them once the target
+ * confirmed them. With `--sync-target none` there is no service, and the status says so.
  *
  * @module
  */
 import { readdir } from "node:fs/promises";
+import { startSyncService, type SyncStatus } from "@deckhand/sync-service";
 import type { SyncTargetSetting } from "./config.ts";
 import { SyncUnavailableError } from "./errors.ts";
 
-/** The sync service's status, as plain data (the shape of `@deckhand/sync`'s `SyncStatus`). */
-export interface SyncStatus {
-  readonly online: boolean;
-  readonly queued: number;
-  readonly uploading: number;
-  readonly uploadedFiles: number;
-  readonly uploadedBytes: number;
-  readonly retries: number;
-  readonly failed: number;
-  readonly lastError: string | null;
-  readonly bytesPerSecond: number;
-  readonly failedFiles: readonly { readonly name: string; readonly reason: string }[];
-}
+export type { SyncStatus };
 
 /** The running sync service, as the app sees it. */
 export interface SyncLink {
-  /** False for the stand-in (nothing uploads). */
+  /** False when sync is turned off. */
   readonly available: boolean;
   status(): Promise<SyncStatus>;
-  /** Scans and uploads now. Throws `SyncUnavailableError` when there is no sync service. */
+  /** Scans and uploads now. Throws `SyncUnavailableError` when sync is turned off. */
   syncNow(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -54,22 +40,34 @@ export interface SyncLinkOptions {
  * ```
  */
 export async function startSyncLink(options: SyncLinkOptions): Promise<SyncLink> {
-  const reason = options.target.kind === "none"
-    ? "sync is turned off (--sync-target none)"
-    : "the sync service is not wired into this build yet (stand-in: finished capture files stay in the capture directory)";
+  const target = options.target;
+  if (target.kind === "none") return disabledLink(options.captureDir);
+  const service = await startSyncService(
+    { captureDir: options.captureDir, failedDir: options.failedDir, target },
+    { onWorkerEvent: (event) => console.error(`robot: sync worker ${event.type}`, event) },
+  );
+  return {
+    available: true,
+    status: () => service.status(),
+    syncNow: () => service.syncNow(),
+    stop: () => service.stop(),
+  };
+}
+
+function disabledLink(captureDir: string): SyncLink {
+  const reason = "sync is turned off (--sync-target none): finished capture files stay in the capture directory";
   return {
     available: false,
     async status() {
       let queued = 0;
-      for (const name of await readdir(options.captureDir).catch((error: NodeJS.ErrnoException) => {
+      const names = await readdir(captureDir).catch((error: NodeJS.ErrnoException) => {
         if (error.code === "ENOENT") return [] as string[];
         throw error;
-      })) {
-        if (name.endsWith(".mcap")) queued++;
-      }
+      });
+      for (const name of names) if (name.endsWith(".mcap")) queued++;
       return {
         online: false, queued, uploading: 0, uploadedFiles: 0, uploadedBytes: 0, retries: 0, failed: 0,
-        lastError: reason, bytesPerSecond: 0, failedFiles: [],
+        lastError: { code: "ROBOT_SYNC_UNAVAILABLE", message: reason, at: new Date(0).toISOString() }, bytesPerSecond: 0, failedFiles: [],
       };
     },
     syncNow() {
