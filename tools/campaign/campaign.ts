@@ -54,7 +54,7 @@ export interface CampaignPlan {
 
 /** The short plan (CI, a couple of minutes) and the long one (the published scorecard). */
 export const plans: Readonly<Record<"short" | "long", CampaignPlan>> = {
-  short: { killRounds: 4, upMs: [1500, 3000], soakSeconds: 15, captureRateHz: 1000, flushMs: 500, fileAgeMs: 2000, slowLorisMs: 3000, v1Runs: 6, v1CommandsPerRun: 400 },
+  short: { killRounds: 4, upMs: [1500, 3000], soakSeconds: 15, captureRateHz: 1000, flushMs: 500, fileAgeMs: 2000, slowLorisMs: 3000, v1Runs: 10, v1CommandsPerRun: 600 },
   long: { killRounds: 60, upMs: [2000, 9000], soakSeconds: 600, captureRateHz: 1000, flushMs: 500, fileAgeMs: 5000, slowLorisMs: 15_000, v1Runs: 30, v1CommandsPerRun: 3000 },
 };
 

@@ -13,7 +13,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { migrateDataRoot, robotMigrations, writeV1Fixture } from "@deckhand/migrate";
+import { COMPLETE_MARKER, migrateDataRoot, robotMigrations, writeV1Fixture } from "@deckhand/migrate";
 import { createRobotClient } from "./robot_client.ts";
 import { startRobotProcess } from "./robot_process.ts";
 import type { Scorecard } from "./scorecard.ts";
@@ -89,7 +89,11 @@ export async function runUpgradeDowngradePhase(options: {
     const health = await client.request("GET", "/health");
     const body = health.ok ? (health.body as { migratedFrom?: number | null; quarantined?: number }) : {};
     quarantined = body.quarantined ?? 0;
-    if (body.migratedFrom !== 1) failures.push(`upgrade: after the second boot /health reports migratedFrom ${JSON.stringify(body.migratedFrom)}, not 1`);
+    // The migration ran in the second boot (migratedFrom 1), or the first finished it just before the kill landed:
+    // either way the complete v2 must say it came from v1.
+    const marker = JSON.parse(await readFile(join(root, "v2", COMPLETE_MARKER), "utf8")) as { migratedFrom?: unknown };
+    if (marker.migratedFrom !== 1) failures.push(`upgrade: the complete v2 directory's marker says migratedFrom ${JSON.stringify(marker.migratedFrom)}, not 1`);
+    if (body.migratedFrom !== 1) options.log(`upgrade: the second boot found v2 already complete (the first boot finished just before its kill)`);
     const runs = await client.request("GET", "/runs");
     if (!runs.ok || runs.status !== 200) throw new Error(`GET /runs after the migration answered ${runs.ok ? runs.status : runs.error}`);
     const listed = (runs.body as { data: { id: string; dataError?: unknown }[] }).data;
