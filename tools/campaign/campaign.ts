@@ -29,6 +29,7 @@ import { checkLedger, runKillRounds } from "./phase_kill_rounds.ts";
 import { startFlakyNetwork, type FlakyNetwork } from "./phase_flaky_network.ts";
 import { runFullDiskPhase } from "./phase_full_disk.ts";
 import { runHostileInputPhase } from "./phase_hostile_input.ts";
+import { runStoredDataPhase } from "./phase_stored_data.ts";
 import { runUpgradeDowngradePhase } from "./phase_upgrade_downgrade.ts";
 import { judgeFlat, startProcessSampler } from "./process_sampler.ts";
 import { createRobotClient } from "./robot_client.ts";
@@ -253,6 +254,12 @@ export async function runCampaign(options: CampaignOptions): Promise<Scorecard> 
       const result = await runFullDiskPhase({ token, seed: options.seed + 3, args: robotArgs, log });
       if ("skipped" in result) return { skipped: result.skipped };
       scorecard.fullDisk = result.figures;
+      return { failures: result.failures };
+    });
+
+    await phase("stored-data", async () => {
+      const result = await runStoredDataPhase({ workDir: work, token, args: robotArgs, log });
+      scorecard.storedData = result.figures;
       return { failures: result.failures };
     });
 

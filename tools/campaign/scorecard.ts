@@ -100,6 +100,8 @@ export interface Scorecard {
     readonly refusedButChanged: number;
     readonly escapes: number;
   };
+  /** Hostile stored data (corrupt rows, a future-version record, damaged capture files): each case and its outcome. */
+  readonly storedData?: { readonly cases: readonly { readonly name: string; readonly ok: boolean; readonly outcome: string }[] };
   readonly upgrade?: {
     readonly v1Runs: number;
     readonly killedMidMigration: boolean;
@@ -182,6 +184,13 @@ export function renderScorecard(s: Scorecard): string {
     for (const [cls, c] of Object.entries(s.hostile.byClass)) out.push(`| ${cls} | ${c.tried} | ${c.passed} | ${answered(c.answeredBy)} |`);
     out.push("", `Server alive and answering after the corpus: ${s.hostile.serverAlive ? "yes" : "NO"}. Refused requests that changed something: ${s.hostile.refusedButChanged}. Files that escaped their directory: ${s.hostile.escapes}.`, "");
   } else out.push(phaseNote(s, "hostile-input") ?? "no figures", "");
+
+  out.push("## Hostile stored data", "");
+  if (s.storedData) {
+    out.push("| case | held | outcome |", "|---|---|---|");
+    for (const c of s.storedData.cases) out.push(`| ${c.name} | ${c.ok ? "yes" : "NO"} | ${c.outcome.replaceAll("|", "\\|")} |`);
+    out.push("");
+  } else out.push(phaseNote(s, "stored-data") ?? "no figures", "");
 
   out.push("## Upgrade and downgrade", "");
   if (s.upgrade) {
