@@ -56,7 +56,7 @@ export interface CampaignPlan {
 /** The short plan (CI, a couple of minutes) and the long one (the published scorecard). */
 export const plans: Readonly<Record<"short" | "long", CampaignPlan>> = {
   short: { killRounds: 4, upMs: [1500, 3000], soakSeconds: 15, captureRateHz: 1000, flushMs: 500, fileAgeMs: 2000, slowLorisMs: 3000, v1Runs: 10, v1CommandsPerRun: 600 },
-  long: { killRounds: 60, upMs: [2000, 9000], soakSeconds: 600, captureRateHz: 1000, flushMs: 500, fileAgeMs: 5000, slowLorisMs: 15_000, v1Runs: 30, v1CommandsPerRun: 3000 },
+  long: { killRounds: 55, upMs: [2000, 9000], soakSeconds: 600, captureRateHz: 1000, flushMs: 500, fileAgeMs: 5000, slowLorisMs: 15_000, v1Runs: 30, v1CommandsPerRun: 3000 },
 };
 
 /** Options of {@link runCampaign}. */
@@ -334,7 +334,7 @@ export async function campaignMain(argv: readonly string[], out: { write(text: s
   const rounds = flag("--rounds");
   const file = flag("--out") ?? fileURLToPath(new URL("../../docs/RELIABILITY.md", import.meta.url));
   const scorecard = await runCampaign({
-    mode, seed, log: (line) => out.write(`[campaign] ${line}\n`), keepWorkDir: argv.includes("--keep"),
+    mode, seed, log: (line) => out.write(`[campaign ${new Date().toISOString().slice(11, 19)}] ${line}\n`), keepWorkDir: argv.includes("--keep"),
     ...(seconds !== undefined ? { soakSeconds: Number(seconds) } : {}),
     ...(rounds !== undefined ? { killRounds: Number(rounds) } : {}),
   });

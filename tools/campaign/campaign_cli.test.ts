@@ -10,7 +10,7 @@ const capture = () => {
 test("campaign --help prints the options and runs nothing", async () => {
   const io = capture();
   assert.equal(await campaignMain(["--help"], io.out), 0);
-  assert.match(io.text(), /--long {7}the published scorecard: 60 kill rounds, a 600 s soak/);
+  assert.match(io.text(), /--long {7}the published scorecard: 55 kill rounds, a 600 s soak/);
 });
 
 test("an unknown option or a number that is not one is a usage error (2), and nothing runs", async () => {
