@@ -17,6 +17,7 @@ import type { Codec, DecodeErrorCode } from "@deckhand/serialize";
 import { InvalidValueError } from "@deckhand/serialize";
 import { InvalidOptionsError, InvalidRecordError, TooLargeError } from "./errors.ts";
 import type { DataError, RunCommand } from "./records.ts";
+import { randomUUID } from "node:crypto";
 
 /** The largest stored JSON text of one record (a command, protocol, analysis, run document or summary): 64 MiB of UTF-8. */
 export const MAX_RECORD_BYTES: number = 64 * 1024 * 1024;
@@ -123,7 +124,7 @@ export function checkId(value: unknown, path: string): string {
 
 /** A caller's id after `checkId`, or a random UUID when none is given. */
 export function newId(value: unknown, path: string): string {
-  return value === undefined ? crypto.randomUUID() : checkId(value, path);
+  return value === undefined ? randomUUID() : checkId(value, path);
 }
 
 /**
