@@ -58,7 +58,7 @@ test("the soak stays flat and the scorecard carries the measured figures", () =>
   assert.match(markdown, /acknowledged writes lost \| 0 \|/);
 });
 
-test("full disk: writes fail with 507 and recover (apps/robot maps a full disk to 500 today)", { todo: "apps/robot: map SQLITE_FULL/ENOSPC to 507" }, () => {
+test("full disk: writes fail with 507 and recover", () => {
   if (!scorecard.fullDisk) return; // skipped where no tmpfs can be mounted (the phase says why)
   assert.deepEqual(Object.keys(scorecard.fullDisk.answeredBy).filter((s) => s !== "507"), []);
   assert.equal(scorecard.fullDisk.recovered, true);
