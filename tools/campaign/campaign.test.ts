@@ -64,7 +64,7 @@ test("full disk: writes fail with 507 and recover", () => {
   assert.equal(scorecard.fullDisk.recovered, true);
 });
 
-test("acknowledged commands are served byte-equal (apps/robot reorders keys today)", { todo: "apps/robot: store the command as sent, not valibot's output" }, () => {
+test("acknowledged commands are served byte-equal", () => {
   assert.equal(scorecard.kills?.writesReordered, 0);
 });
 
