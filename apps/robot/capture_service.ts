@@ -23,6 +23,7 @@ import {
   type SerialSource,
   type Source,
   type TemperatureReading,
+  verifyCaptureDir,
 } from "@deckhand/capture";
 import { CollectorNotFoundError } from "./errors.ts";
 import type { CollectorRow, EventHub } from "./event_hub.ts";
@@ -41,6 +42,44 @@ export interface CaptureServiceOptions {
   readonly minFreeBytes: number;
   readonly hub: EventHub;
   readonly onCaptureEvent?: (event: CaptureEvent) => void;
+}
+
+/** A finished capture file found damaged at start and set aside (never synced). */
+export interface DamagedCaptureFile {
+  readonly file: string;
+  readonly reason: string;
+  /** Where it went, relative to the capture directory (`corrupt/<file>`, beside a `.json` note). */
+  readonly movedTo: string | null;
+}
+
+/** What the start-up checks of the capture directory found. */
+export interface CaptureBootReport {
+  /** Leftover `.part` files recovered, emptied or failed (`recoverCaptureDir`'s per-file status). */
+  readonly recovered: readonly RecoveredFile[];
+  /** Finished files read whole, every CRC matching. */
+  readonly verifiedFiles: number;
+  /** Finished files that did not verify, moved to `corrupt/`. */
+  readonly damaged: readonly DamagedCaptureFile[];
+}
+
+/**
+ * The start-up checks: recover leftover `.part` files, then verify every finished `.mcap` (both `@mcap/core`
+ * readers, every CRC) and move each damaged one to `corrupt/` so the sync service never uploads it. Each damaged
+ * or unrecoverable file is logged; the report goes to `/health`, `/capture/files` and `/metrics`.
+ */
+export async function checkCaptureDir(dir: string, log: (line: string) => void = (line) => console.error(line)): Promise<CaptureBootReport> {
+  const recovered = await recoverCaptureDir(dir);
+  for (const r of recovered) {
+    if (r.status === "failed") log(`robot: capture file ${r.file} could not be recovered and is left in place: ${r.error?.message ?? "unknown error"}`);
+  }
+  const verified = await verifyCaptureDir(dir, { quarantine: true });
+  const damaged: DamagedCaptureFile[] = [];
+  for (const v of verified) {
+    if (v.ok) continue;
+    damaged.push({ file: v.file, reason: v.reason ?? "unknown", movedTo: v.movedTo ?? null });
+    log(`robot: capture file ${v.file} is damaged (${v.reason ?? "unknown"}); set aside in ${v.movedTo ?? "place"}, not synced`);
+  }
+  return { recovered, verifiedFiles: verified.length - damaged.length, damaged };
 }
 
 /** One capture file. */
@@ -85,7 +124,8 @@ function perReadSignal<T>(source: Source<T>): Source<T> {
 /** The running capture. */
 export class CaptureService {
   readonly dir: string;
-  readonly recovered: readonly RecoveredFile[];
+  /** What the start-up checks found. */
+  readonly boot: CaptureBootReport;
   readonly #writer: CaptureWriter;
   readonly #slots: Map<string, CollectorSlot>;
   readonly #rateHz: number;
@@ -94,20 +134,20 @@ export class CaptureService {
   readonly #timer: ReturnType<typeof setInterval>;
   #totalCaptured = 0;
 
-  private constructor(options: CaptureServiceOptions, writer: CaptureWriter, slots: Map<string, CollectorSlot>, recovered: readonly RecoveredFile[]) {
+  private constructor(options: CaptureServiceOptions, writer: CaptureWriter, slots: Map<string, CollectorSlot>, boot: CaptureBootReport) {
     this.dir = options.dir;
     this.#writer = writer;
     this.#slots = slots;
     this.#rateHz = options.rateHz;
     this.#hub = options.hub;
-    this.recovered = recovered;
+    this.boot = boot;
     this.#timer = setInterval(() => this.#publish(), 1000);
     this.#timer.unref();
   }
 
-  /** Recovers leftover `.part` files, opens the writer and starts every collector. */
+  /** Recovers leftover `.part` files, verifies finished ones, opens the writer and starts every collector. */
   static async start(options: CaptureServiceOptions): Promise<CaptureService> {
-    const recovered = await recoverCaptureDir(options.dir);
+    const boot = await checkCaptureDir(options.dir);
     const writer = createCaptureWriter({
       dir: options.dir,
       maxFileAgeMs: options.fileAgeMs,
@@ -129,7 +169,7 @@ export class CaptureService {
       const source = createSerialSource({ path, baudRate: options.serialBaudRate, binding, request: "M105\n", parse: parseTemperatureResponse });
       slots.set(name, { name, source, kind: useReal ? "serial" : "simulated", collector: undefined, controller: undefined });
     }
-    const service = new CaptureService(options, writer, slots, recovered);
+    const service = new CaptureService(options, writer, slots, boot);
     for (const name of slots.keys()) service.startCollector(name);
     return service;
   }

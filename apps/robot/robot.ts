@@ -141,7 +141,7 @@ export async function startRobot(config: RobotConfig, options: StartRobotOptions
     });
     const services = { store, runs, protocols, reports, capture, sync, boot };
     state.services = services;
-    metrics.attach({ collectors: () => services.capture.collectors(), sync: () => services.sync.status(), system: () => state.system() });
+    metrics.attach({ collectors: () => services.capture.collectors(), sync: () => services.sync.status(), system: () => state.system(), damagedCaptureFiles: () => services.capture.boot.damaged.length });
     let lastSync = "";
     timers.push(setInterval(() => {
       services.sync.status().then((status) => {
