@@ -12,6 +12,7 @@ import { HTTPException } from "hono/http-exception";
 import { routePath } from "hono/route";
 import { BodyTooLargeError, InvalidRequestError, RouteNotFoundError, UnauthorizedError } from "./errors.ts";
 import { errorBody, errorResponse } from "./http_errors.ts";
+import { checkRequestTarget } from "./utf8_request.ts";
 import type { RobotMetrics } from "./metrics.ts";
 import { jsonBodyGuard } from "./request_validation.ts";
 import type { RobotState } from "./robot_state.ts";
@@ -76,6 +77,11 @@ export function createRobotApp(options: RobotAppOptions): Hono {
         return c.json(body, status, { "www-authenticate": 'Bearer realm="deckhand"' });
       }
     }
+    await next();
+  });
+
+  app.use("*", async (c, next) => {
+    checkRequestTarget(c); // ids in the path: invalid UTF-8 (raw or percent-encoded) is refused, 422
     await next();
   });
 

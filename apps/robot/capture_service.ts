@@ -21,8 +21,8 @@ import {
   type RecoveredFile,
   type SerialBinding,
   type SerialSource,
-  type Source,
   type TemperatureReading,
+  verifyCaptureDir,
 } from "@deckhand/capture";
 import { CollectorNotFoundError } from "./errors.ts";
 import type { CollectorRow, EventHub } from "./event_hub.ts";
@@ -41,6 +41,44 @@ export interface CaptureServiceOptions {
   readonly minFreeBytes: number;
   readonly hub: EventHub;
   readonly onCaptureEvent?: (event: CaptureEvent) => void;
+}
+
+/** A finished capture file found damaged at start and set aside (never synced). */
+export interface DamagedCaptureFile {
+  readonly file: string;
+  readonly reason: string;
+  /** Where it went, relative to the capture directory (`corrupt/<file>`, beside a `.json` note). */
+  readonly movedTo: string | null;
+}
+
+/** What the start-up checks of the capture directory found. */
+export interface CaptureBootReport {
+  /** Leftover `.part` files recovered, emptied or failed (`recoverCaptureDir`'s per-file status). */
+  readonly recovered: readonly RecoveredFile[];
+  /** Finished files read whole, every CRC matching. */
+  readonly verifiedFiles: number;
+  /** Finished files that did not verify, moved to `corrupt/`. */
+  readonly damaged: readonly DamagedCaptureFile[];
+}
+
+/**
+ * The start-up checks: recover leftover `.part` files, then verify every finished `.mcap` (both `@mcap/core`
+ * readers, every CRC) and move each damaged one to `corrupt/` so the sync service never uploads it. Each damaged
+ * or unrecoverable file is logged; the report goes to `/health`, `/capture/files` and `/metrics`.
+ */
+export async function checkCaptureDir(dir: string, log: (line: string) => void = (line) => console.error(line)): Promise<CaptureBootReport> {
+  const recovered = await recoverCaptureDir(dir);
+  for (const r of recovered) {
+    if (r.status === "failed") log(`robot: capture file ${r.file} could not be recovered and is left in place: ${r.error?.message ?? "unknown error"}`);
+  }
+  const verified = await verifyCaptureDir(dir, { quarantine: true });
+  const damaged: DamagedCaptureFile[] = [];
+  for (const v of verified) {
+    if (v.ok) continue;
+    damaged.push({ file: v.file, reason: v.reason ?? "unknown", movedTo: v.movedTo ?? null });
+    log(`robot: capture file ${v.file} is damaged (${v.reason ?? "unknown"}); set aside in ${v.movedTo ?? "place"}, not synced`);
+  }
+  return { recovered, verifiedFiles: verified.length - damaged.length, damaged };
 }
 
 /** One capture file. */
@@ -62,30 +100,19 @@ interface CollectorSlot {
 }
 
 /**
- * Gives each read its own short-lived signal, linked to the collector's: the serial source of `@deckhand/capture`
- * adds an abort listener per read to the signal it is given and never removes it (issue 13), which on the
- * collector's long-lived signal would grow by one listener per sample (860,000 a day at 10 Hz).
+ * The temperature source of one collector: `M105` over serial through `binding`. The collector hands every read
+ * its own long-lived signal directly: capture's serial source removes its abort listener after each read (issue
+ * 13), so no per-read signal is needed (`capture_listeners.test.ts` keeps the count flat).
  */
-function perReadSignal<T>(source: Source<T>): Source<T> {
-  return {
-    async read(signal) {
-      const local = new AbortController();
-      const forward = (): void => local.abort(signal.reason);
-      if (signal.aborted) local.abort(signal.reason);
-      else signal.addEventListener("abort", forward, { once: true });
-      try {
-        return await source.read(local.signal);
-      } finally {
-        signal.removeEventListener("abort", forward);
-      }
-    },
-  };
+export function createTemperatureSource(path: string, baudRate: number, binding: SerialBinding): SerialSource<TemperatureReading> {
+  return createSerialSource({ path, baudRate, binding, request: "M105\n", parse: parseTemperatureResponse });
 }
 
 /** The running capture. */
 export class CaptureService {
   readonly dir: string;
-  readonly recovered: readonly RecoveredFile[];
+  /** What the start-up checks found. */
+  readonly boot: CaptureBootReport;
   readonly #writer: CaptureWriter;
   readonly #slots: Map<string, CollectorSlot>;
   readonly #rateHz: number;
@@ -94,20 +121,20 @@ export class CaptureService {
   readonly #timer: ReturnType<typeof setInterval>;
   #totalCaptured = 0;
 
-  private constructor(options: CaptureServiceOptions, writer: CaptureWriter, slots: Map<string, CollectorSlot>, recovered: readonly RecoveredFile[]) {
+  private constructor(options: CaptureServiceOptions, writer: CaptureWriter, slots: Map<string, CollectorSlot>, boot: CaptureBootReport) {
     this.dir = options.dir;
     this.#writer = writer;
     this.#slots = slots;
     this.#rateHz = options.rateHz;
     this.#hub = options.hub;
-    this.recovered = recovered;
+    this.boot = boot;
     this.#timer = setInterval(() => this.#publish(), 1000);
     this.#timer.unref();
   }
 
-  /** Recovers leftover `.part` files, opens the writer and starts every collector. */
+  /** Recovers leftover `.part` files, verifies finished ones, opens the writer and starts every collector. */
   static async start(options: CaptureServiceOptions): Promise<CaptureService> {
-    const recovered = await recoverCaptureDir(options.dir);
+    const boot = await checkCaptureDir(options.dir);
     const writer = createCaptureWriter({
       dir: options.dir,
       maxFileAgeMs: options.fileAgeMs,
@@ -126,10 +153,10 @@ export class CaptureService {
       const useReal = real !== undefined && slots.size === 0;
       const path = useReal ? options.serialPort! : `/dev/deckhand-sim/${name}`;
       const binding = useReal ? real! : simulatedTemperatureBinding(path, seed++);
-      const source = createSerialSource({ path, baudRate: options.serialBaudRate, binding, request: "M105\n", parse: parseTemperatureResponse });
+      const source = createTemperatureSource(path, options.serialBaudRate, binding);
       slots.set(name, { name, source, kind: useReal ? "serial" : "simulated", collector: undefined, controller: undefined });
     }
-    const service = new CaptureService(options, writer, slots, recovered);
+    const service = new CaptureService(options, writer, slots, boot);
     for (const name of slots.keys()) service.startCollector(name);
     return service;
   }
@@ -151,7 +178,7 @@ export class CaptureService {
     const service = this;
     slot.controller = controller;
     slot.collector = createCollector({
-      name, method: "M105", source: perReadSignal(slot.source), rateHz: this.#rateHz, signal: controller.signal,
+      name, method: "M105", source: slot.source, rateHz: this.#rateHz, signal: controller.signal,
       writer: {
         async write(collector, method, sample, logTimeMs) {
           await writer.write(collector, method, sample, logTimeMs);

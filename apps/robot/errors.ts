@@ -90,3 +90,15 @@ export class DataRootLockedError extends RobotError {
 export class InvalidSettingError extends RobotError {
   override readonly code = "ROBOT_INVALID_SETTING";
 }
+/** A request Node's HTTP parser refused before it reached a route (bytes that are not HTTP, invalid UTF-8 raw bytes in the target). */
+export class MalformedRequestError extends RobotError {
+  override readonly code = "ROBOT_MALFORMED_REQUEST";
+}
+/** Request headers larger than the server accepts. */
+export class HeadersTooLargeError extends RobotError {
+  override readonly code = "ROBOT_HEADERS_TOO_LARGE";
+}
+/** A request whose head or body did not arrive in time. */
+export class RequestTimeoutError extends RobotError {
+  override readonly code = "ROBOT_REQUEST_TIMEOUT";
+}

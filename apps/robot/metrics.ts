@@ -14,6 +14,8 @@ export interface MetricsSources {
   collectors(): CollectorRow[];
   sync(): Promise<SyncStatus | undefined>;
   system(): Promise<SystemRow>;
+  /** Finished capture files found damaged at start and set aside. */
+  damagedCaptureFiles(): number;
 }
 
 /** The app's metrics. */
@@ -60,6 +62,13 @@ export class RobotMetrics {
     syncGauge("deckhand_sync_uploaded_bytes_total", "Bytes uploaded by the sync service", (s) => s.uploadedBytes);
     syncGauge("deckhand_sync_uploaded_files_total", "Files uploaded by the sync service", (s) => s.uploadedFiles);
     syncGauge("deckhand_sync_failed_files", "Files the sync service gave up on", (s) => s.failed);
+    new Gauge({
+      name: "deckhand_capture_damaged_files", help: "Finished capture files found damaged at start and set aside in corrupt/ (not synced)", registers,
+      collect() {
+        const sources = self.#sources;
+        if (sources) this.set(sources.damagedCaptureFiles());
+      },
+    });
     new Gauge({
       name: "deckhand_disk_free_bytes", help: "Free bytes on the data root's file system", registers,
       async collect() {

@@ -11,6 +11,7 @@ import * as v from "valibot";
 import { InvalidRequestError } from "./errors.ts";
 import { idProblem } from "./ids.ts";
 import { isJsonRequest, jsonValueProblem } from "./json_body.ts";
+import { strictBodyText } from "./utf8_request.ts";
 
 /** A well-formed, bounded, path-free id (see `ids.ts`). */
 export const idSchema = v.pipe(
@@ -61,12 +62,15 @@ export const errorEnvelope = v.object({
 });
 
 /**
- * Middleware: reads a JSON request body once, refuses malformed JSON, lone surrogates, non-finite numbers and
- * deep nesting (422), and caches both the text (byte-exact, for analyses) and the parsed value.
+ * Middleware: reads a JSON request body once, refuses invalid UTF-8, malformed JSON, lone surrogates, non-finite
+ * numbers and deep nesting (422), and caches both the text (byte-exact, for analyses) and the parsed value.
  */
 export const jsonBodyGuard: MiddlewareHandler = async (c, next) => {
   if (c.req.method !== "GET" && c.req.method !== "HEAD" && isJsonRequest(c)) {
-    const text = await c.req.text();
+    // Decoded strictly: invalid UTF-8 is refused (422), never replaced by U+FFFD and stored. The text is cached
+    // for later readers (`c.req.text()`, the analyses' byte-exact documents).
+    const text = strictBodyText(new Uint8Array(await c.req.arrayBuffer()));
+    (c.req.bodyCache as Record<string, unknown>)["text"] = Promise.resolve(text); // Hono caches promises (its type says string)
     let value: unknown;
     // An empty JSON body reads as no body (`POST /runs` takes none); the route's schema decides.
     if (text.length > 0) {

@@ -15,6 +15,7 @@ import type { Hono } from "hono";
 import { openRunStore, type RunStore } from "@deckhand/storage";
 import { createRobotApp } from "./app.ts";
 import { CaptureService } from "./capture_service.ts";
+import { answerClientErrors } from "./client_errors.ts";
 import type { RobotConfig } from "./config.ts";
 import { bootDataRoot } from "./data_root_boot.ts";
 import { lockDataRoot } from "./data_lock.ts";
@@ -77,6 +78,7 @@ export async function startRobot(config: RobotConfig, options: StartRobotOptions
     ({ server, address } = await new Promise<{ server: Server; address: AddressInfo }>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => resolve({ server: s as Server, address: info }));
       (s as Server).once("error", reject);
+      answerClientErrors(s as Server);
     }));
   } catch (error) {
     await lock.release();
@@ -141,7 +143,7 @@ export async function startRobot(config: RobotConfig, options: StartRobotOptions
     });
     const services = { store, runs, protocols, reports, capture, sync, boot };
     state.services = services;
-    metrics.attach({ collectors: () => services.capture.collectors(), sync: () => services.sync.status(), system: () => state.system() });
+    metrics.attach({ collectors: () => services.capture.collectors(), sync: () => services.sync.status(), system: () => state.system(), damagedCaptureFiles: () => services.capture.boot.damaged.length });
     let lastSync = "";
     timers.push(setInterval(() => {
       services.sync.status().then((status) => {

@@ -17,6 +17,7 @@ import { errorEnvelope, jsonResponse } from "./request_validation.ts";
 import type { RobotState } from "./robot_state.ts";
 import { listAllRuns } from "./routes_runs.ts";
 import { isWellFormedText } from "./unicode_text.ts";
+import { checkMultipartUtf8 } from "./utf8_request.ts";
 
 const tags = ["protocols"];
 const errors = {
@@ -51,6 +52,9 @@ export function mountProtocolRoutes(app: Hono, state: RobotState): void {
     if (!/^multipart\/form-data/i.test(c.req.header("content-type") ?? "")) {
       throw new InvalidRequestError("upload a protocol as multipart/form-data with its files in the form field `files`");
     }
+    // File and field names are refused when not UTF-8 (the form parser would replace the bad bytes); the bytes
+    // read here are the ones parseBody parses next.
+    checkMultipartUtf8(new Uint8Array(await c.req.arrayBuffer()), c.req.header("content-type") ?? "");
     let form: Record<string, string | File | (string | File)[]>;
     try {
       form = await c.req.parseBody({ all: true });

@@ -109,8 +109,11 @@ export function mountRunRoutes(app: Hono, state: RobotState): void {
     jsonBody(commandsBody), async (c) => {
       const { runs } = state.require();
       const runId = checkId(c.req.param("runId"), "runId");
-      const data = c.req.valid("json").data;
-      const commands = (Array.isArray(data) ? data : [data]) as RunCommand[];
+      c.req.valid("json"); // validated (422 otherwise); valibot's output is NOT stored: it reorders the keys
+      // The command exactly as the client sent it (the body guard's one parse of the request text), so a GET
+      // serves the same JSON, key order included.
+      const data = ((await c.req.json()) as { data: RunCommand | RunCommand[] }).data;
+      const commands = Array.isArray(data) ? data : [data];
       const appended = await runs.appendCommands(runId, commands);
       return c.json({ data, meta: { firstIndex: appended.firstIndex, totalLength: appended.totalLength } }, 201);
     });

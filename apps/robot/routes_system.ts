@@ -25,6 +25,11 @@ export function mountSystemRoutes(app: Hono, state: RobotState, metrics: RobotMe
       versions: { app: APP_VERSION, dataVersion: services.boot.version, node: process.versions.node },
       migratedFrom: services.boot.migratedFrom,
       quarantined: services.boot.quarantined,
+      capture: {
+        verifiedFiles: services.capture.boot.verifiedFiles,
+        damagedFiles: services.capture.boot.damaged,
+        unrecoverableFiles: services.capture.boot.recovered.filter((r) => r.status === "failed").map((r) => ({ file: r.file, reason: r.error?.message ?? "unknown" })),
+      },
       dataRoot: state.dataRoot,
     });
   });

@@ -58,13 +58,13 @@ test("the soak stays flat and the scorecard carries the measured figures", () =>
   assert.match(markdown, /acknowledged writes lost \| 0 \|/);
 });
 
-test("full disk: writes fail with 507 and recover (apps/robot maps a full disk to 500 today)", { todo: "apps/robot: map SQLITE_FULL/ENOSPC to 507" }, () => {
+test("full disk: writes fail with 507 and recover", () => {
   if (!scorecard.fullDisk) return; // skipped where no tmpfs can be mounted (the phase says why)
   assert.deepEqual(Object.keys(scorecard.fullDisk.answeredBy).filter((s) => s !== "507"), []);
   assert.equal(scorecard.fullDisk.recovered, true);
 });
 
-test("acknowledged commands are served byte-equal (apps/robot reorders keys today)", { todo: "apps/robot: store the command as sent, not valibot's output" }, () => {
+test("acknowledged commands are served byte-equal", () => {
   assert.equal(scorecard.kills?.writesReordered, 0);
 });
 
@@ -74,10 +74,10 @@ test("damaged stored data: the app boots, lists bad runs with their codes, serve
   assert.deepEqual(failed, []);
 });
 
-test("a bit-flipped finished capture file is found and set aside", { todo: "apps/robot: verify finished capture files at boot (capture-field's verifyCaptureDir)" }, () => {
+test("a bit-flipped finished capture file is found and set aside", () => {
   assert.ok(scorecard.storedData?.cases.every((c) => c.ok));
 });
 
-test("every hostile input gets its required answer", { todo: "apps/robot: invalid UTF-8 bodies and file names are accepted" }, () => {
+test("every hostile input gets its required answer", () => {
   assert.deepEqual(failuresMatching(/^hostile input "/), []);
 });
