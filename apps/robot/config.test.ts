@@ -21,10 +21,13 @@ test("parseConfig: defaults, DECKHAND_<SETTING> environment variables, and flags
   assert.deepEqual(s3.syncTarget, { kind: "s3", endpoint: "http://127.0.0.1:9000", bucket: "bucket", region: "us-east-1", accessKeyId: "a", secretAccessKey: "b", prefix: "robots/r1" });
   assert.deepEqual(parseConfig(["--sync-target", "none"], {}).syncTarget, { kind: "none" });
   assert.match(usage(), /DECKHAND_DATA_ROOT/);
+  assert.deepEqual([defaults.durability, defaults.requestTimeoutMs], ["power", 30_000], "acknowledged writes survive a power cut by default");
+  assert.equal(parseConfig([], { DECKHAND_DURABILITY: "process" }).durability, "process");
+  assert.equal(parseConfig(["--request-timeout-ms", "5000"], {}).requestTimeoutMs, 5000);
 });
 
 test("parseConfig refuses nonsense with InvalidSettingError", () => {
-  for (const argv of [["--port", "70000"], ["--port", "x"], ["--capture-rate-hz", "0"], ["--nope", "1"], ["stray"], ["--port"], ["--collectors", "a,a"], ["--sync-target", "s3://b"]]) {
+  for (const argv of [["--port", "70000"], ["--port", "x"], ["--capture-rate-hz", "0"], ["--nope", "1"], ["stray"], ["--port"], ["--collectors", "a,a"], ["--sync-target", "s3://b"], ["--durability", "sometimes"], ["--request-timeout-ms", "10"]]) {
     assert.throws(() => parseConfig(argv, {}), InvalidSettingError, argv.join(" "));
   }
 });

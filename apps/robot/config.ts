@@ -49,6 +49,10 @@ export interface RobotConfig {
   readonly shutdownTimeoutMs: number;
   /** Background re-renders of a changing run's reports wait until it has been quiet this long. */
   readonly reportDebounceMs: number;
+  /** How the run store syncs commits: `power` (default) survives a power cut, `process` only a killed process. */
+  readonly durability: "power" | "process";
+  /** A request whose head and body have not fully arrived by then is answered 408 and closed (slow clients). */
+  readonly requestTimeoutMs: number;
 }
 
 interface SettingSpec {
@@ -70,6 +74,8 @@ const SETTINGS: readonly SettingSpec[] = [
   { flag: "serial-baud-rate", env: "SERIAL_BAUD_RATE", help: "baud rate of the serial device (default 115200)" },
   { flag: "sync-target", env: "SYNC_TARGET", help: "a directory, an ingest http(s):// URL, s3://bucket/prefix, or none (default <data-root>/uploaded)" },
   { flag: "sync-token", env: "SYNC_TOKEN", help: "bearer token for an http sync target" },
+  { flag: "durability", env: "DURABILITY", help: "power (default: each acknowledged write survives a power cut) or process (survives a killed process; faster)" },
+  { flag: "request-timeout-ms", env: "REQUEST_TIMEOUT_MS", help: "answer 408 to a request not fully received by then (default 30000)" },
   { flag: "s3-endpoint", env: "S3_ENDPOINT", help: "S3-compatible endpoint URL for an s3:// target" },
   { flag: "s3-region", env: "S3_REGION", help: "S3 region (default us-east-1)" },
   { flag: "s3-access-key-id", env: "S3_ACCESS_KEY_ID", help: "S3 access key id" },
@@ -140,7 +146,14 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     maxBodyBytes: integer(get("max-body-bytes") ?? String(32 << 20), "max-body-bytes", 1024, 2 ** 31),
     shutdownTimeoutMs: integer(get("shutdown-timeout-ms") ?? "10000", "shutdown-timeout-ms", 100, 600_000),
     reportDebounceMs: integer(get("report-debounce-ms") ?? "1000", "report-debounce-ms", 0, 600_000),
+    durability: durabilitySetting(get("durability") ?? "power"),
+    requestTimeoutMs: integer(get("request-timeout-ms") ?? "30000", "request-timeout-ms", 1000, 3_600_000),
   };
+}
+
+function durabilitySetting(raw: string): "power" | "process" {
+  if (raw === "power" || raw === "process") return raw;
+  throw new InvalidSettingError(`--durability must be power or process, not "${raw}"`);
 }
 
 function parseSyncTarget(raw: string | undefined, dataRoot: string, get: (flag: string) => string | undefined): SyncTargetSetting {

@@ -76,7 +76,14 @@ export async function startRobot(config: RobotConfig, options: StartRobotOptions
   let address: AddressInfo;
   try {
     ({ server, address } = await new Promise<{ server: Server; address: AddressInfo }>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => resolve({ server: s as Server, address: info }));
+      // Slow clients (a trickled body, a head never finished) are answered 408 once requestTimeoutMs has passed,
+      // checked every second instead of Node's default 30 s.
+      const serverOptions = {
+        requestTimeout: config.requestTimeoutMs,
+        headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+        connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
+      };
+      const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port, serverOptions }, (info) => resolve({ server: s as Server, address: info }));
       (s as Server).once("error", reject);
       answerClientErrors(s as Server);
     }));
@@ -105,7 +112,7 @@ export async function startRobot(config: RobotConfig, options: StartRobotOptions
       },
       ...(options.testBootDelayMs ? { testDelayMs: options.testBootDelayMs } : {}),
     });
-    store = await openRunStore({ url: `file:${join(boot.dir, "runs.db")}`, durability: "process" });
+    store = await openRunStore({ url: `file:${join(boot.dir, "runs.db")}`, durability: config.durability });
     runs = new RunControl(store);
     const openedStore = store;
     const protocols = await ProtocolLibrary.open(store, new ProtocolFiles(join(config.dataRoot, "protocol-files")), boot.dir);
