@@ -31,22 +31,38 @@ export interface VersionDir {
   readonly version: number;
   readonly path: string;
   readonly complete: boolean;
+  /** True when it is complete without the marker, recognised by a migration's `isLegacyComplete`. */
+  readonly legacy: boolean;
 }
+
+/** Recognises a complete legacy (marker-less) directory of one version. */
+export type LegacyCompleteCheck = (dir: string) => Promise<boolean>;
 
 /** The directory name of a data version. */
 export function versionDirName(version: number): string {
   return `v${version}`;
 }
 
-/** Lists the version directories of `root` (complete or not), lowest version first; a missing root lists none. */
-export async function listVersionDirs(root: string): Promise<VersionDir[]> {
+/**
+ * Lists the version directories of `root` (complete or not), lowest version first; a missing root lists none.
+ * A directory is complete when it holds the marker, or, without it, when `legacy` has a check for its version
+ * and the check says so.
+ */
+export async function listVersionDirs(
+  root: string,
+  legacy: ReadonlyMap<number, LegacyCompleteCheck> = new Map(),
+): Promise<VersionDir[]> {
   const found: VersionDir[] = [];
   for (const entry of await readdirOrEmpty(root)) {
     const match = VERSION_DIR.exec(entry);
     if (!match) continue;
     const path = join(root, entry);
     if (!(await isDirectory(path))) continue;
-    found.push({ version: Number(match[1]), path, complete: await exists(join(path, COMPLETE_MARKER)) });
+    const version = Number(match[1]);
+    const marked = await exists(join(path, COMPLETE_MARKER));
+    const check = marked ? undefined : legacy.get(version);
+    const isLegacy = check !== undefined && (await check(path));
+    found.push({ version, path, complete: marked || isLegacy, legacy: isLegacy });
   }
   return found.sort((a, b) => a.version - b.version);
 }

@@ -239,3 +239,66 @@ test("a dry run changes nothing in the root", async () => {
     assert.deepEqual(await entries(root), [".tmp-v2-leftover", "v1"]);
   });
 });
+
+/** A marker-less directory holding `lines.txt`, as legacy software (before this engine) left it. */
+async function legacyVersion(root: string, version: number, lines: readonly string[]): Promise<string> {
+  const dir = join(root, `v${version}`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, "lines.txt"), lines.join("\n"));
+  return dir;
+}
+
+function withLegacy(migration: Migration, seen: string[] = []): Migration {
+  return {
+    ...migration,
+    async isLegacyComplete(dir) {
+      seen.push(dir);
+      return (await readdir(dir)).includes("lines.txt");
+    },
+  };
+}
+
+test("a legacy directory without the marker is a source when its migration recognises it; without the check it is not", async () => {
+  await withRoot(async (root) => {
+    await legacyVersion(root, 1, ["field", "bad row"]);
+    const plain = await migrateDataRoot({ root, target: 2, migrations: [linesMigration(1, 2)], dryRun: true });
+    assert.equal(plain.created, true, "without isLegacyComplete a marker-less v1 is not complete");
+    const seen: string[] = [];
+    const result = await migrateDataRoot({ root, target: 2, migrations: [withLegacy(linesMigration(1, 2), seen)], workers: 1 });
+    assert.deepEqual([result.migratedFrom, result.migrated, result.quarantined], [1, 1, 1]);
+    assert.equal(await readFile(join(root, "v2", "lines.txt"), "utf8"), "FIELD");
+    assert.deepEqual(await readdir(join(root, "v1")), ["lines.txt"], "the legacy directory is not written to (no marker added)");
+    assert.deepEqual(seen, [join(root, "v1")]);
+  });
+});
+
+test("a legacy check never makes a half-written temporary directory or a version this engine writes complete", async () => {
+  await withRoot(async (root) => {
+    // Looks complete to the check, but temporary directories are never sources: removed, and a new root is made.
+    await mkdir(join(root, ".tmp-v1-crashed"));
+    await writeFile(join(root, ".tmp-v1-crashed", "lines.txt"), "HALF");
+    const seen: string[] = [];
+    const fresh = await migrateDataRoot({ root, target: 2, migrations: [withLegacy(linesMigration(1, 2), seen)], workers: 1 });
+    assert.deepEqual([fresh.created, fresh.removedTempDirs, seen.length], [true, 1, 0]);
+    assert.deepEqual(await entries(root), ["v2"]);
+  });
+  await withRoot(async (root) => {
+    await legacyVersion(root, 1, ["one"]);
+    await legacyVersion(root, 2, ["half-written v2 without its marker"]);
+    await mkdir(join(root, ".tmp-v2-crashed"));
+    await writeFile(join(root, ".tmp-v2-crashed", "lines.txt"), "HALF");
+    const seen: string[] = [];
+    const result = await migrateDataRoot({ root, target: 2, migrations: [withLegacy(linesMigration(1, 2), seen)], workers: 1 });
+    assert.equal(result.migratedFrom, 1, "the marker-less v2 (a version migrate writes) is not complete; v2 is rebuilt from v1");
+    assert.equal(await readFile(join(root, "v2", "lines.txt"), "utf8"), "ONE");
+    assert.equal((await entries(root)).filter((n) => n.startsWith("v2.incomplete-")).length, 1);
+    assert.deepEqual(seen, [join(root, "v1")], "only v1 is asked");
+  });
+  await withRoot(async (root) => {
+    await legacyVersion(root, 2, ["x"]);
+    await assert.rejects(
+      migrateDataRoot({ root, target: 3, migrations: [linesMigration(1, 2), withLegacy(linesMigration(2, 3))] }),
+      (error: unknown) => error instanceof InvalidOptionsError && /v2 is written by migration v1->v2/.test(error.message),
+    );
+  });
+});

@@ -13,6 +13,7 @@ import {
   commitTempDir,
   type CompletionMarker,
   fsyncDir,
+  type LegacyCompleteCheck,
   listVersionDirs,
   makeTempDir,
   removeTempDirs,
@@ -112,7 +113,7 @@ export async function migrateDataRoot(options: MigrateDataRootOptions): Promise<
     await mkdir(root, { recursive: true });
     removedTempDirs = await removeTempDirs(root);
   }
-  const dirs = await listVersionDirs(root);
+  const dirs = await listVersionDirs(root, legacyChecks(migrations));
   const complete = dirs.filter((dir) => dir.complete);
   const newerVersions = complete.filter((dir) => dir.version > target).map((dir) => dir.version);
   const targetPath = join(root, versionDirName(target));
@@ -247,6 +248,16 @@ function migrationPath(from: number, to: number, migrations: readonly Migration[
   return chain;
 }
 
+/** The legacy checks declared by the migration set, by the version they recognise. */
+function legacyChecks(migrations: readonly Migration[]): Map<number, LegacyCompleteCheck> {
+  const checks = new Map<number, LegacyCompleteCheck>();
+  for (const m of migrations) {
+    const check = m.isLegacyComplete;
+    if (check !== undefined && !checks.has(m.from)) checks.set(m.from, (dir) => check.call(m, dir));
+  }
+  return checks;
+}
+
 function marker(version: number, migratedFrom: number | null, migrated: number, quarantined: number, clock: Clock): CompletionMarker {
   return { version, migratedFrom, completedAt: new Date(clock.now()).toISOString(), migrated, quarantined };
 }
@@ -267,6 +278,17 @@ function validate(options: MigrateDataRootOptions): { root: string; target: numb
   for (const m of migrations as readonly Migration[]) {
     if (!Number.isInteger(m?.from) || !Number.isInteger(m?.to) || m.from < 1 || m.to <= m.from || typeof m.run !== "function") {
       throw new InvalidOptionsError(`a migration must have integer from >= 1, to > from and a run function`);
+    }
+    if (m.isLegacyComplete !== undefined && typeof m.isLegacyComplete !== "function") {
+      throw new InvalidOptionsError(`isLegacyComplete of migration v${m.from}->v${m.to} must be a function`);
+    }
+  }
+  for (const m of migrations as readonly Migration[]) {
+    const writer = m.isLegacyComplete === undefined ? undefined : migrations.find((other) => other.to === m.from);
+    if (writer) {
+      throw new InvalidOptionsError(
+        `v${m.from} is written by migration v${writer.from}->v${writer.to}, so it is complete only with its marker; isLegacyComplete is only for versions no migration writes`,
+      );
     }
   }
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {

@@ -73,4 +73,13 @@ export interface Migration {
   readonly to: number;
   /** Builds version `to` in `context.destinationDir` from `context.sourceDir`. */
   run(context: MigrationContext): Promise<MigrationCounts>;
+  /**
+   * How to recognise a complete `v<from>` directory written by legacy software that predates this engine and so
+   * carries no completion marker (every field robot's `v1/`). Consulted only for a `v<from>` directory without
+   * the marker; a version that a migration writes (the `to` of any migration in the set) is complete only with
+   * its marker, and declaring this for such a version is refused (`InvalidOptionsError`). Temporary build
+   * directories are never version directories, so they are never consulted. Must only read `dir`; a false
+   * answer leaves the directory in place, unused.
+   */
+  isLegacyComplete?(dir: string): Promise<boolean>;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -154,8 +154,10 @@ test("a downgrade finds v1 intact: older code opening the root uses v1, byte for
   const v1Before = await treeHash(join(root, "v1"));
   await migrateDataRoot({ root, target: 2, migrations: robotMigrations, workers: 1 });
   assert.deepEqual(await treeHash(join(root, "v1")), v1Before, "the migration never writes to v1");
-  const older = await migrateDataRoot({ root, target: 1, migrations: [] });
-  assert.equal(older.dir, join(root, "v1"));
+  // Older software at data version 1 knows the v1 check (robotMigrations declares it), so it uses the
+  // marker-less v1 as it is; the legacy software itself reads v1/robot.db directly (v1Blobs below).
+  const older = await migrateDataRoot({ root, target: 1, migrations: robotMigrations });
+  assert.deepEqual([older.dir, older.created, older.migratedFrom], [join(root, "v1"), false, null]);
   assert.deepEqual(older.newerVersions, [2]);
   assert.deepEqual(await treeHash(join(root, "v1")), v1Before);
   assert.equal((await v1Blobs(root)).size, 10, "v1 software still reads all its rows");
@@ -172,6 +174,34 @@ test("progress reaches 100% with the quarantined count", async () => {
   assert.deepEqual([last.phase, last.done, last.total, last.quarantined], ["done", 15, 15, bad]);
   const counts = reports.map((p) => p.done);
   assert.deepEqual(counts.filter((n, i) => i > 0 && n < counts[i - 1]! && reports[i]!.phase === reports[i - 1]!.phase), [], "done never goes back within a phase");
+});
+
+test("a field robot's v1 (no completion marker) migrates, and is left exactly as it was", async () => {
+  const { root, fixture } = await v1Root(6, 10, 0.3, 11);
+  assert.deepEqual(await readdir(join(root, "v1")), [V1_DATABASE], "a field robot's v1 has no marker");
+  const before = await treeHash(join(root, "v1"));
+  const result = await migrateDataRoot({ root, target: ROBOT_DATA_VERSION, migrations: robotMigrations, workers: 1 });
+  const bad = V1_CORRUPT_KINDS.reduce((n, kind) => n + fixture.corrupt[kind].length, 0);
+  assert.deepEqual([result.migratedFrom, result.migrated + result.quarantined, result.quarantined], [1, 6, bad]);
+  assert.deepEqual(await treeHash(join(root, "v1")), before, "v1 is not written to and gets no marker");
+});
+
+test("a v1 whose database does not open as SQLite is not complete: v1 is left in place and unused", async () => {
+  const root = join(base, `root-${rootCount++}`);
+  await mkdir(join(root, "v1"), { recursive: true });
+  await writeFile(join(root, "v1", V1_DATABASE), "this is not a SQLite database, it is a half-copied text file".repeat(20));
+  const before = await treeHash(join(root, "v1"));
+  const result = await migrateDataRoot({ root, target: ROBOT_DATA_VERSION, migrations: robotMigrations, workers: 1 });
+  assert.deepEqual([result.created, result.migratedFrom], [true, null]);
+  assert.deepEqual(await treeHash(join(root, "v1")), before);
+});
+
+test("a half-written temporary v1 copy is never used as a source, even though its database opens", async () => {
+  const { root } = await v1Root(3, 5, 0, 3);
+  await rename(join(root, "v1"), join(root, ".tmp-v1-crashed"));
+  const result = await migrateDataRoot({ root, target: ROBOT_DATA_VERSION, migrations: robotMigrations, workers: 1 });
+  assert.deepEqual([result.created, result.migratedFrom, result.removedTempDirs], [true, null, 1]);
+  assert.deepEqual(await readdir(root), ["v2"]);
 });
 
 test("an empty v1 migrates to an empty, complete v2", async () => {

@@ -11,7 +11,8 @@
  * @module
  */
 import { join } from "node:path";
-import { createClient } from "@libsql/client";
+import { stat } from "node:fs/promises";
+import { createClient, LibsqlError } from "@libsql/client";
 import { map, named, run, tap } from "@deckhand/pipeline";
 import { openRunStore, type RunCommand, type RunStore, StorageError } from "@deckhand/storage";
 import { exists } from "./data_root.ts";
@@ -40,6 +41,9 @@ interface SourceRow extends V1Row {
 const v1ToV2: Migration = {
   from: 1,
   to: 2,
+  // Field robots' v1 directories were written by legacy software and carry no marker: v1 is complete when its
+  // database exists and opens as SQLite. (v2, which this engine writes, stays complete only with its marker.)
+  isLegacyComplete: isLegacyV1Complete,
   async run(context: MigrationContext): Promise<MigrationCounts> {
     // v1 software may have left no database (a robot that never ran) or no run table: that is zero runs. The
     // client would create a missing file, and v1 is never written to, so it is only opened when it exists.
@@ -139,6 +143,37 @@ async function writeRun(store: RunStore, item: V1RunOnTheWire, clock: { time: nu
       createdAt: item.createdAt,
     });
     return false;
+  }
+}
+
+/**
+ * True when `dir` holds a v1 database that opens: it exists and SQLite reads its schema. Only reads. A file that
+ * is not a database (SQLite refuses it) is not complete; any other failure (permissions, I/O) is thrown.
+ */
+async function isLegacyV1Complete(dir: string): Promise<boolean> {
+  const path = join(dir, V1_DATABASE);
+  if (!(await isFile(path))) return false;
+  const client = createClient({ url: `file:${path}` });
+  try {
+    await client.execute("SELECT count(*) FROM sqlite_master");
+    return true;
+  } catch (error) {
+    if (error instanceof LibsqlError && NOT_A_DATABASE.has(error.code)) return false;
+    throw error;
+  } finally {
+    client.close();
+  }
+}
+
+/** SQLite's answers for a file that is not a readable database. */
+const NOT_A_DATABASE: ReadonlySet<string> = new Set(["SQLITE_NOTADB", "SQLITE_CORRUPT"]);
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch (error) {
+    if ((error as { code?: unknown })?.code === "ENOENT") return false;
+    throw error;
   }
 }
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { createClient } from "@libsql/client";
-import { InvalidOptionsError, V1_CORRUPT_KINDS, writeV1Fixture } from "./mod.ts";
+import { COMPLETE_MARKER, InvalidOptionsError, V1_CORRUPT_KINDS, writeV1Fixture } from "./mod.ts";
 import { opentronsCommands } from "./opentrons_commands_test_support.ts";
 
 async function rows(root: string): Promise<string> {
@@ -33,6 +33,19 @@ test("the v1 fixture is deterministic from its seed, with the requested share of
     await assert.rejects(writeV1Fixture({ root: join(dir, "a"), ...options }), InvalidOptionsError, "never overwrites a v1");
     await assert.rejects(writeV1Fixture({ root: join(dir, "d"), ...options, corrupt: 2 }), InvalidOptionsError);
     await assert.rejects(writeV1Fixture({ root: join(dir, "e"), ...options, sampleCommands: [] }), InvalidOptionsError);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("the v1 fixture writes no completion marker by default, as a field robot's legacy software did", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "deckhand-v1-fixture-"));
+  try {
+    const sampleCommands = await opentronsCommands();
+    await writeV1Fixture({ root: join(dir, "field"), runs: 2, commandsPerRun: 2, sampleCommands });
+    assert.deepEqual(await readdir(join(dir, "field", "v1")), ["robot.db"]);
+    await writeV1Fixture({ root: join(dir, "marked"), runs: 2, commandsPerRun: 2, sampleCommands, marker: true });
+    assert.deepEqual((await readdir(join(dir, "marked", "v1"))).sort(), [COMPLETE_MARKER, "robot.db"]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

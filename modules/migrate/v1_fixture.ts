@@ -38,6 +38,11 @@ export interface V1FixtureOptions {
   readonly seed?: number;
   /** Commands to copy (e.g. from Opentrons analyses); each needs a `commandType`. */
   readonly sampleCommands: readonly Readonly<Record<string, unknown>>[];
+  /**
+   * Also write migrate's completion marker into `v1/`. Default false: field robots' v1 directories were written
+   * by legacy software and have none (the robot migrations recognise them by their database).
+   */
+  readonly marker?: boolean;
 }
 
 /** What `writeV1Fixture` wrote. */
@@ -50,7 +55,7 @@ export interface V1FixtureReport {
 }
 
 /**
- * Writes `<root>/v1/robot.db` and its completion marker.
+ * Writes `<root>/v1/robot.db` as legacy software did: without migrate's completion marker (unless `marker`).
  *
  * @example
  * ```ts
@@ -101,10 +106,12 @@ export async function writeV1Fixture(options: V1FixtureOptions): Promise<V1Fixtu
   } finally {
     client.close();
   }
-  await writeFileSynced(
-    join(dir, COMPLETE_MARKER),
-    `${JSON.stringify({ version: 1, migratedFrom: null, completedAt: new Date(0).toISOString(), migrated: 0, quarantined: 0 })}\n`,
-  );
+  if (options.marker === true) {
+    await writeFileSynced(
+      join(dir, COMPLETE_MARKER),
+      `${JSON.stringify({ version: 1, migratedFrom: null, completedAt: new Date(0).toISOString(), migrated: 0, quarantined: 0 })}\n`,
+    );
+  }
   return { dir, runs, commands: runs * commandsPerRun, corrupt: report };
 }
 

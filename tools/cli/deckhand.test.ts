@@ -34,6 +34,7 @@ test("deckhand v1-fixture, migrate --dry-run (changes nothing), migrate, and mig
     const fixture = await deckhand("v1-fixture", "--root", root, "--runs", "12", "--commands", "20", "--corrupt", "0.5", "--seed", "4");
     assert.equal(fixture.code, 0, fixture.stderr);
     assert.match(fixture.stdout, /^wrote 12 runs \(240 commands\)/);
+    assert.deepEqual(await readdir(join(root, "v1")), ["robot.db"], "like a field robot's v1: no completion marker");
 
     const before = await treeHash(root);
     const dry = await deckhand("migrate", "--root", root, "--dry-run", "--workers", "1");
