@@ -44,8 +44,7 @@ export interface BootOptions {
 
 function delayed(migration: Migration, delayMs: number): Migration {
   return {
-    from: migration.from,
-    to: migration.to,
+    ...migration,
     async run(context) {
       await sleep(delayMs, undefined, { signal: context.signal });
       return await migration.run(context);
