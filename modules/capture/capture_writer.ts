@@ -414,17 +414,27 @@ class FileCaptureWriter implements CaptureWriter {
     }
     await this.#disk?.admit();
     if (!this.#sequencesScanned) await this.#scanSequences();
-    const sequence = this.#nextSequence.get(collector) ?? 1;
-    this.#nextSequence.set(collector, sequence + 1);
     const openedAtMs = this.#clock.now();
     // Names sort by time then sequence: after a backward clock step the name keeps the latest time used.
     const startedAtMs = Math.max(openedAtMs, this.#lastStartedAt.get(collector) ?? 0);
     this.#lastStartedAt.set(collector, startedAtMs);
-    const name = formatCaptureFileName({ collector, startedAtMs, sequence, finished: false });
-    const path = join(this.dir, name);
+    let name = "";
+    let path = "";
     let handle: CaptureFileHandle | undefined;
     try {
-      handle = await this.#fileSystem.create(path);
+      // A name can already be taken when another writer (a restarted process, a second writer on the same
+      // directory) opened a file for this collector in the same millisecond: the next sequence number is free.
+      for (let attempt = 0; handle === undefined; attempt++) {
+        const sequence = this.#nextSequence.get(collector) ?? 1;
+        this.#nextSequence.set(collector, sequence + 1);
+        name = formatCaptureFileName({ collector, startedAtMs, sequence, finished: false });
+        path = join(this.dir, name);
+        try {
+          handle = await this.#fileSystem.create(path);
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== "EEXIST" || attempt >= 100) throw error;
+        }
+      }
       this.#compressor ??= loadChunkCompressor(this.#compression);
       const compress = await this.#compressor;
       const file = await McapCaptureFile.start(handle, {

@@ -79,3 +79,22 @@ test("when the wall clock steps back, log times stay monotonic per channel and f
     assert.equal(times[times.length - 1]! - times[0]!, BigInt(2 * 3_600_000 - 3_600_000 + 34_000) * 1_000_000n, "a backward step holds log times; a forward step shows as a gap");
   });
 });
+
+test("two writers opening a file for the same collector in the same millisecond take distinct names; both files are whole", async () => {
+  await withDir(async (dir) => {
+    const clock = { now: () => Date.UTC(2026, 0, 1) };
+    const first = createCaptureWriter({ dir, clock });
+    const second = createCaptureWriter({ dir, clock });
+    // Both scan the empty directory before either has created its file, so both pick sequence 1 first.
+    await Promise.all([
+      first.write("arm", "pose", new TextEncoder().encode('{"x":1}'), Date.UTC(2026, 0, 1)),
+      second.write("arm", "pose", new TextEncoder().encode('{"x":2}'), Date.UTC(2026, 0, 1)),
+    ]);
+    await first.close();
+    await second.close();
+    const names = (await readdir(dir)).filter((name) => name.endsWith(".mcap")).sort();
+    assert.equal(names.length, 2);
+    assert.deepEqual(names.map((name) => parseCaptureFileName(name)?.sequence), [1, 2]);
+    for (const name of names) assert.equal((await readIndexed(join(dir, name))).messages.length, 1);
+  });
+});
