@@ -82,17 +82,17 @@ test("when the wall clock steps back, log times stay monotonic per channel and f
 
 test("two writers opening a file for the same collector in the same millisecond take distinct names; both files are whole", async () => {
   await withDir(async (dir) => {
-    const clock = { now: () => Date.UTC(2026, 0, 1) };
+    const clock = createVirtualClock(Date.UTC(2026, 0, 1));
     const first = createCaptureWriter({ dir, clock });
     const second = createCaptureWriter({ dir, clock });
-    // Both scan the empty directory before either has created its file, so both pick sequence 1 first.
-    await Promise.all([
-      first.write("arm", "pose", new TextEncoder().encode('{"x":1}'), Date.UTC(2026, 0, 1)),
-      second.write("arm", "pose", new TextEncoder().encode('{"x":2}'), Date.UTC(2026, 0, 1)),
-    ]);
+    // The second writer scans the (empty) directory first, for another collector; then the first takes sequence 1
+    // for "arm", the name the second writer's scan left free for it.
+    await second.write("gripper", "force", new TextEncoder().encode('{"n":0}'), Date.UTC(2026, 0, 1));
+    await first.write("arm", "pose", new TextEncoder().encode('{"x":1}'), Date.UTC(2026, 0, 1));
+    await second.write("arm", "pose", new TextEncoder().encode('{"x":2}'), Date.UTC(2026, 0, 1));
     await first.close();
     await second.close();
-    const names = (await readdir(dir)).filter((name) => name.endsWith(".mcap")).sort();
+    const names = (await readdir(dir)).filter((name) => name.startsWith("arm_") && name.endsWith(".mcap")).sort();
     assert.equal(names.length, 2);
     assert.deepEqual(names.map((name) => parseCaptureFileName(name)?.sequence), [1, 2]);
     for (const name of names) assert.equal((await readIndexed(join(dir, name))).messages.length, 1);
