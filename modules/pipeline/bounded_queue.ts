@@ -28,8 +28,9 @@ export class BoundedQueue<T> extends StageInput<T> {
   #stopped: { reason: unknown } | undefined;
   readonly #readers: Reader<T>[] = [];
   #wakeProducer: (() => void) | undefined;
+  #onRoom: (() => void) | undefined;
   #onCancel: (() => void) | undefined;
-  #whenCancelled: (() => void) | undefined;
+  #whenCancelled: (() => void)[] = [];
 
   /** Creates an empty queue of `capacity` (at least 1) items. */
   constructor(capacity: number) {
@@ -61,12 +62,22 @@ export class BoundedQueue<T> extends StageInput<T> {
   }
 
   /**
-   * Sets what to do once when the queue is cancelled (its reader closed it, or the run stopped): the pipeline
+   * Calls `callback` once, synchronously, the next time room is freed (or the queue is cancelled): the way a
+   * direct stage resumes without a promise per item. Replaces a callback set before and not yet called.
+   */
+  onRoom(callback: () => void): void {
+    this.#onRoom = callback;
+  }
+
+  /**
+   * Adds what to do once when the queue is cancelled (its reader closed it, or the run stopped): the pipeline
    * closes the producing stage's own input, so a stage waiting on a quiet input is released and the stop
-   * travels upstream at once instead of after the next item.
+   * travels upstream at once instead of after the next item; a stage writing into the queue directly learns
+   * that nobody reads any more. Called at once when the queue is already cancelled.
    */
   whenCancelled(callback: () => void): void {
-    this.#whenCancelled = callback;
+    if (this.cancelled) callback();
+    else this.#whenCancelled.push(callback);
   }
 
   /**
@@ -158,6 +169,11 @@ export class BoundedQueue<T> extends StageInput<T> {
       this.#wakeProducer = undefined;
       wake();
     }
+    const onRoom = this.#onRoom;
+    if (onRoom) {
+      this.#onRoom = undefined;
+      onRoom();
+    }
   }
 
   close(): Promise<void> {
@@ -182,11 +198,10 @@ export class BoundedQueue<T> extends StageInput<T> {
 
   #cancelProducer(): void {
     const cancel = this.#onCancel;
-    const hook = this.#whenCancelled;
+    const hooks = this.#whenCancelled.splice(0);
     this.#onCancel = undefined;
-    this.#whenCancelled = undefined;
     cancel?.();
-    hook?.();
+    for (const hook of hooks) hook();
   }
 
   #clear(): void {

@@ -5,6 +5,7 @@
  * @module
  */
 import { BoundedQueue, CANCELLED } from "./bounded_queue.ts";
+import { directRunOf } from "./direct_stage.ts";
 import { AbortError, attachStage, InvalidOptionsError, requireFunction, requirePositiveInteger, requirePositiveNumber } from "./errors.ts";
 import { type PipelineReport, ProgressTracker, type StageMeter } from "./progress.ts";
 import { type Stage, type StageContext, stageNames } from "./stage.ts";
@@ -218,8 +219,12 @@ export class PipelineRun {
     let iterator: AsyncIterator<unknown> | undefined;
     let finished = false;
     try {
-      iterator = stage(input, context)[Symbol.asyncIterator]();
-      finished = await drainInto(iterator, out);
+      const direct = directRunOf(stage);
+      if (direct) finished = await direct(input, out, context);
+      else {
+        iterator = stage(input, context)[Symbol.asyncIterator]();
+        finished = await drainInto(iterator, out);
+      }
     } catch (error) {
       finished = true;
       this.#fail(error, context.name);

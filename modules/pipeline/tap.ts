@@ -4,6 +4,7 @@
  * @module
  */
 import { requireFunction } from "./errors.ts";
+import { isPromiseLike } from "./promise_like.ts";
 import type { Stage } from "./stage.ts";
 
 /**
@@ -20,9 +21,7 @@ export function tap<T>(fn: (item: T, signal: AbortSignal) => unknown): Stage<T, 
   return async function* tap(input, context) {
     for await (const item of input) {
       const effect = fn(item, context.signal);
-      if (typeof effect === "object" && effect !== null && typeof (effect as { then?: unknown }).then === "function") {
-        await effect;
-      }
+      if (isPromiseLike(effect)) await effect;
       yield item;
     }
   };
