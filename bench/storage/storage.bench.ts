@@ -3,7 +3,7 @@
  * same run:
  * - append 1M commands (quick: 50k) shaped and sized like real ones (the commands of the Opentrons fixture
  *   analyses, cycled, with unique ids; their mean JSON size is in the group name) with `appendCommands`
- *   (the input contract's checks, JSON arrays, set-based `json_each` inserts, row counts verified, one
+ *   (the input contract's checks, multi-row inserts of 1,000 commands, row counts verified, one
  *   transaction) against the fastest SQLite path in Node, `better-sqlite3` with a prepared insert in one
  *   transaction, given the same command objects (so it stringifies them too; goal >= 0.7x); the `libsql`
  *   engine the same way, and the naive loop (one awaited `@libsql/client` `execute` per row, each its own

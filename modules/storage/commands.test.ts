@@ -90,3 +90,17 @@ test("openRunStore refuses limits outside their range", async () => {
     await assert.rejects(openRunStore({ url: "file:never.db", limits }), { code: "STORE_INVALID_OPTIONS" });
   }
 });
+
+test("a short insert in a later statement of a multi-statement batch is caught and rolls the whole batch back", async () => {
+  await withStore(async (store, url) => {
+    await store.createRun({ id: "r" });
+    await sql(url, "CREATE TRIGGER skip_one BEFORE INSERT ON commands WHEN NEW.command_id = 'c2500' BEGIN SELECT RAISE(IGNORE); END");
+    const batch: RunCommand[] = Array.from({ length: 3_000 }, (_, i) => ({ id: `c${i}`, commandType: "home" }));
+    await assert.rejects(store.appendCommands("r", batch), WriteVerificationError);
+    assert.equal((await store.listCommands("r")).totalLength, 0, "not acknowledged, and no row of the batch was kept");
+    await sql(url, "DROP TRIGGER skip_one");
+    assert.deepEqual(await store.appendCommands("r", batch), { firstIndex: 0, totalLength: 3_000 });
+    const page = await store.listCommands("r", { cursor: 2_499, pageLength: 2 });
+    assert.deepEqual(page.commands.map((c) => c.kind === "ok" && c.command.id), ["c2499", "c2500"]);
+  });
+});

@@ -1,6 +1,6 @@
 /**
  * The commands of a run: one row per command, indexed 0..n-1 in the order they were appended, appended in
- * set-based statements inside one transaction and verified against the rows the database wrote.
+ * multi-row statements inside one transaction and verified against the rows the database wrote.
  *
  * @module
  */
@@ -37,8 +37,20 @@ export interface AppendResult {
   readonly totalLength: number;
 }
 
-const INSERT_CHUNK =
-  "INSERT INTO commands (run_id, idx, command_id, version, doc) SELECT ?, ? + key, value ->> 'id', ?, value FROM json_each(?)";
+/**
+ * The insert of `rows` commands from index `first`: one multi-row `VALUES` statement, the run id (?1) bound
+ * once, each command's id and JSON text bound as values (never parsed by SQL), the indexes and the codec version
+ * written as integer literals (numbers the store has, never caller input).
+ */
+function insertStatement(first: number, rows: number): string {
+  const version = commandCodec.version;
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(version)) throw new TypeError("an index and a version are integers");
+  const values = new Array<string>(rows);
+  // Each bare ? takes the next number after the largest so far: after ?1, the first is ?2 (libSQL binds anonymous
+  // values far faster than explicitly numbered ones).
+  for (let i = 0; i < rows; i++) values[i] = `(?1,${first + i},?,${version},?)`;
+  return `INSERT INTO commands (run_id, idx, command_id, version, doc) VALUES ${values.join(",")}`;
+}
 
 /** Appends commands to a live run in one transaction; see `RunStore.appendCommands`. */
 export async function appendCommands(context: StoreContext, runId: string, commands: readonly RunCommand[]): Promise<AppendResult> {
@@ -51,13 +63,20 @@ export async function appendCommands(context: StoreContext, runId: string, comma
     if (commands.length === 0) return { result: { firstIndex, totalLength: firstIndex }, changes: [] };
     let index = firstIndex;
     try {
-      // Set-based: one statement per chunk over its JSON array (json_each yields each element and its index),
-      // all in this one transaction; each statement's row count is checked, so a short write rolls back.
-      for (const [i, text] of batch.chunks.entries()) {
-        const count = batch.counts[i]!;
-        const inserted = await tx.execute({ sql: INSERT_CHUNK, args: [runId, index, commandCodec.version, text] });
+      // Set-based: a few multi-row statements (bounded in commands and bytes), all in this one transaction; each
+      // statement's row count is checked, so a short write rolls back.
+      let next = 0;
+      for (const count of batch.counts) {
+        const args: string[] = new Array<string>(1 + 2 * count);
+        args[0] = runId;
+        for (let i = 0; i < count; i++) {
+          args[1 + 2 * i] = batch.ids[next + i]!;
+          args[2 + 2 * i] = batch.texts[next + i]!;
+        }
+        const inserted = await tx.execute({ sql: insertStatement(index, count), args });
         expectRowsWritten(inserted, count, `run ${runId}: appending commands ${index - firstIndex}..${index - firstIndex + count - 1}`);
         index += count;
+        next += count;
       }
     } catch (error) {
       if (isUniqueViolation(error, "commands")) {

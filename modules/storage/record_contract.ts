@@ -17,6 +17,7 @@ import type { Codec, DecodeErrorCode } from "@deckhand/serialize";
 import { InvalidValueError } from "@deckhand/serialize";
 import { InvalidOptionsError, InvalidRecordError, TooLargeError } from "./errors.ts";
 import type { DataError, RunCommand } from "./records.ts";
+import { Buffer } from "node:buffer";
 import { randomUUID } from "node:crypto";
 
 /** The largest stored JSON text of one record (a command, protocol, analysis, run document or summary): 64 MiB of UTF-8. */
@@ -30,8 +31,11 @@ export const MAX_ID_BYTES = 1024;
 export const MAX_BATCH_BYTES: number = 512 * 1024 * 1024;
 /** The deepest nesting of a record's arrays and objects (the codecs' read limit too). */
 export const MAX_DEPTH = 512;
-/** One insert statement of an `appendCommands` batch carries at most this many commands... */
-export const STATEMENT_MAX_COMMANDS = 20_000;
+/**
+ * One insert statement of an `appendCommands` batch carries at most this many commands (two bound values each,
+ * far below SQLite's 32,766 variables per statement)...
+ */
+export const STATEMENT_MAX_COMMANDS = 1_000;
 /** ...and at most this many UTF-8 bytes of command text (plus one record): each statement stays far below SQLite's limits. */
 export const STATEMENT_MAX_BYTES: number = 16 * 1024 * 1024;
 
@@ -180,11 +184,13 @@ export function checkGivenText(text: string, value: unknown, path: string, maxBy
   if (infinite) throw new InvalidRecordError(`${joinPath(path, infinite)} is a number beyond double range; nothing was written`);
 }
 
-/** A batch of commands, checked and cut into the JSON-array texts of its insert statements. */
+/** A batch of commands, checked, stringified and cut into insert statements. */
 export interface EncodedBatch {
-  /** One JSON array text per insert statement, in order. */
-  readonly chunks: readonly string[];
-  /** The number of commands in each chunk. */
+  /** Each command's id, in order. */
+  readonly ids: readonly string[];
+  /** Each command's JSON text, in order. */
+  readonly texts: readonly string[];
+  /** How many commands each insert statement carries, in order (they add up to the batch's length). */
   readonly counts: readonly number[];
 }
 
@@ -195,14 +201,15 @@ export interface EncodedBatch {
  */
 export function encodeCommandBatch(commands: readonly RunCommand[], limits: ResolvedLimits): EncodedBatch {
   if (!Array.isArray(commands)) throw new InvalidRecordError("appendCommands takes an array of commands");
-  const chunks: string[] = [];
+  const ids: string[] = new Array<string>(commands.length);
+  const texts: string[] = new Array<string>(commands.length);
   const counts: number[] = [];
-  let texts: string[] = [];
+  let chunkCount = 0;
   let chunkBytes = 0;
   let totalBytes = 0;
   for (let i = 0; i < commands.length; i++) {
     const command = commands[i];
-    checkCommand(command, i);
+    ids[i] = checkCommand(command, i);
     const text = JSON.stringify(command);
     if (text.includes("\\ud")) checkEncodedText(text, command, `commands[${i}]`, limits.maxRecordBytes);
     const bytes = utf8Bytes(text);
@@ -215,32 +222,26 @@ export function encodeCommandBatch(commands: readonly RunCommand[], limits: Reso
         `the batch is over ${limits.maxBatchBytes} UTF-8 bytes of JSON at commands[${i}]; append it in smaller batches (nothing was written)`,
       );
     }
-    if (texts.length > 0 && (texts.length >= STATEMENT_MAX_COMMANDS || chunkBytes + bytes > STATEMENT_MAX_BYTES)) {
-      chunks.push(`[${texts.join(",")}]`);
-      counts.push(texts.length);
-      texts = [];
+    if (chunkCount > 0 && (chunkCount >= STATEMENT_MAX_COMMANDS || chunkBytes + bytes > STATEMENT_MAX_BYTES)) {
+      counts.push(chunkCount);
+      chunkCount = 0;
       chunkBytes = 0;
     }
-    texts.push(text);
+    texts[i] = text;
+    chunkCount++;
     chunkBytes += bytes;
   }
-  if (texts.length > 0) {
-    chunks.push(`[${texts.join(",")}]`);
-    counts.push(texts.length);
-  }
-  return { chunks, counts };
+  if (chunkCount > 0) counts.push(chunkCount);
+  return { ids, texts, counts };
 }
 
-const encoder = new TextEncoder();
-/** Scratch space for counting UTF-8 bytes natively; a text that could overflow it is counted in JavaScript. */
-const scratch = new Uint8Array(256 * 1024);
-
-/** The exact UTF-8 size of `text`: `encodeInto` (native) for the usual small text, `utf8Length` for large text. */
+/** The exact UTF-8 size of `text`, counted natively without encoding it (a lone surrogate counts as U+FFFD's 3 bytes). */
 function utf8Bytes(text: string): number {
-  return text.length * 3 <= scratch.length ? encoder.encodeInto(text, scratch).written : utf8Length(text);
+  return Buffer.byteLength(text, "utf8");
 }
 
-function checkCommand(command: unknown, index: number): void {
+/** Checks one command of a batch and returns its id. */
+function checkCommand(command: unknown, index: number): string {
   if (typeof command !== "object" || command === null || Array.isArray(command)) {
     throw new InvalidRecordError(`commands[${index}] must be a JSON object, got ${describeType(command)}`);
   }
@@ -253,6 +254,7 @@ function checkCommand(command: unknown, index: number): void {
     const problem = findNonJson(command, [`commands[${index}]`], 0) ?? `commands[${index}]: not plain JSON data`;
     throw new InvalidRecordError(`${problem}; nothing was written`);
   }
+  return id as string;
 }
 
 /** True when `value` is plain JSON data that `JSON.stringify` writes without change, nesting at most `MAX_DEPTH`. */
