@@ -6,7 +6,7 @@
  * - contenders: the migration with 1 worker and with every core;
  * - baseline: `appendCommands` of the same commands (already decoded) into an empty store, one run at a time
  *   (createRun + appendCommands + close), i.e. the raw write rate the migration's writer cannot beat.
- * Goal (issue 15): >= 0.5x the raw append rate. Metrics: wall time of one whole migration with 1 worker and with
+ * Goal (issue 15, full mode): >= 0.5x the raw append rate. Metrics: wall time of one whole migration with 1 worker and with
  * every core, their ratio, and (full mode only) 100 runs x 10,000 commands.
  */
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
@@ -67,7 +67,9 @@ export default defineSuite({
     let n = 0;
     const per = { unit: "commands", unitsPerOp: total } as const;
     const group: BenchGroup = {
-      name: `v1 -> v2, ${runs} runs x ${perRun.toLocaleString("en")} commands`,
+      // Quick mode is a smoke run: at 8,000 commands the fixed costs (starting the workers, fsyncs, the integrity
+      // check) dominate, so its ratios guard against regressions only; the goal is measured in full mode.
+      name: `v1 -> v2, ${runs} runs x ${perRun.toLocaleString("en")} commands${quick ? " (fixed costs dominate; goal in full mode)" : ""}`,
       baseline: {
         name: "appendCommands into an empty store",
         fn: async () => {
@@ -96,7 +98,7 @@ export default defineSuite({
           ...per,
         },
       ],
-      goals: { [`migrate, ${cores} workers (all cores)`]: { min: 0.5 }, "migrate, 1 worker": { min: 0.5 } },
+      goals: quick ? {} : { [`migrate, ${cores} workers (all cores)`]: { min: 0.5 }, "migrate, 1 worker": { min: 0.5 } },
     };
     return [group];
   },

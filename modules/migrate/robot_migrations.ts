@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { stat } from "node:fs/promises";
 import { createClient, LibsqlError } from "@libsql/client";
 import { map, named, run, tap } from "@deckhand/pipeline";
-import { openRunStore, type RunCommand, type RunStore, StorageError } from "@deckhand/storage";
+import { openRunStore, type RunStore, StorageError } from "@deckhand/storage";
 import { exists } from "./data_root.ts";
 import { VerificationFailedError } from "./errors.ts";
 import type { Migration, MigrationContext, MigrationCounts } from "./migration.ts";
@@ -92,6 +92,14 @@ const v1ToV2: Migration = {
               if (item.kind === "run" && (await writeRun(target, item, clock, context, row))) {
                 written++;
                 context.advance(1);
+              } else if (item.kind === "rejected") {
+                await context.quarantine.write({
+                  id: row.id,
+                  bytes: row.blob,
+                  reason: "rejected-by-store",
+                  message: `v1 run ${row.id}: the run store refused it: ${item.message}`,
+                  createdAt: item.createdAt,
+                });
               } else if (item.kind === "unreadable") {
                 await context.quarantine.write({
                   id: row.id,
@@ -127,8 +135,7 @@ async function writeRun(store: RunStore, item: V1RunOnTheWire, clock: { time: nu
     created = true;
     for (const action of item.actions) await store.addRunAction(item.id, action);
     clock.time = Date.parse(item.startedAt ?? item.createdAt);
-    const commands = JSON.parse(item.commandsJson) as RunCommand[];
-    if (commands.length > 0) await store.appendCommands(item.id, commands);
+    if (item.commands.ids.length > 0) await store.appendEncodedCommands(item.id, item.commands);
     clock.time = Date.parse(item.completedAt);
     await store.finishRun(item.id, item.summary);
     return true;

@@ -7,7 +7,8 @@
 import type { Row } from "@libsql/client";
 import { CommandNotFoundError, DuplicateCommandError, InvalidOptionsError, RunNotFoundError } from "./errors.ts";
 import { isQuarantined } from "./quarantine.ts";
-import { checkId, decodeStored, encodeCommandBatch, positiveInteger } from "./record_contract.ts";
+import { checkEncodedCommands, type EncodedBatch, encodeCommandBatch, type EncodedCommands } from "./command_batch.ts";
+import { checkId, decodeStored, positiveInteger } from "./record_contract.ts";
 import { commandCodec, type DataError, type RunCommand, type StoredCommand } from "./records.ts";
 import { liveRun } from "./runs.ts";
 import { expectRowsWritten, isUniqueViolation, type StoreContext } from "./store_context.ts";
@@ -56,11 +57,21 @@ function insertStatement(first: number, rows: number): string {
 export async function appendCommands(context: StoreContext, runId: string, commands: readonly RunCommand[]): Promise<AppendResult> {
   checkId(runId, "runId");
   // Checked and stringified before the writer queue, in statements bounded in commands and bytes.
-  const batch = encodeCommandBatch(commands, context.limits);
+  return await appendBatch(context, runId, encodeCommandBatch(commands, context.limits));
+}
+
+/** Appends commands checked and stringified by `encodeCommands`; see `RunStore.appendEncodedCommands`. */
+export async function appendEncodedCommands(context: StoreContext, runId: string, encoded: EncodedCommands): Promise<AppendResult> {
+  checkId(runId, "runId");
+  return await appendBatch(context, runId, checkEncodedCommands(encoded, context.limits));
+}
+
+async function appendBatch(context: StoreContext, runId: string, batch: EncodedBatch): Promise<AppendResult> {
+  const length = batch.ids.length;
   return await context.write(async (tx, now) => {
     const row = await liveRun(tx, runId);
     const firstIndex = Number(row.command_count);
-    if (commands.length === 0) return { result: { firstIndex, totalLength: firstIndex }, changes: [] };
+    if (length === 0) return { result: { firstIndex, totalLength: firstIndex }, changes: [] };
     let index = firstIndex;
     try {
       // Set-based: a few multi-row statements (bounded in commands and bytes), all in this one transaction; each
@@ -87,7 +98,7 @@ export async function appendCommands(context: StoreContext, runId: string, comma
       }
       throw error;
     }
-    const totalLength = firstIndex + commands.length;
+    const totalLength = firstIndex + length;
     const updated = await tx.execute({
       sql:
         "UPDATE runs SET command_count = ?, started_at = coalesce(started_at, ?), status = CASE WHEN status = 'idle' THEN 'running' ELSE status END WHERE id = ?",

@@ -181,11 +181,13 @@ test("a number beyond double range in a given analysis text is refused with its 
     const cases: HostileCase[] = [
       { op: "addAnalysis", id: "inf", protocolId: "host", document: '{"commands":[{"params":{"volume":1e400}}],"errors":[]}' },
       { op: "addAnalysis", id: "ninf", protocolId: "host", document: `{"commands":[],"errors":[],"x":-${"9".repeat(400)}}` },
+      // 251 integer digits and a two-digit exponent: 1e310.
+      { op: "addAnalysis", id: "ninf2", protocolId: "host", document: `{"commands":[],"errors":[],"y":[1${"0".repeat(250)}e60]}` },
       { op: "addAnalysis", id: "fine", protocolId: "host", document: '{"commands":[],"errors":[],"tiny":1e-400,"big":1.7e308,"s":"1e400"}' },
     ];
     const outcomes = await runCases(dir, cases);
-    assertRefused(outcomes.slice(0, 2), cases, "STORE_INVALID_RECORD", ["document.commands[0].params.volume", "document.x"]);
-    assert.equal(outcomes[2]!.outcome, "exact", outcomes[2]!.detail);
+    assertRefused(outcomes.slice(0, 3), cases, "STORE_INVALID_RECORD", ["document.commands[0].params.volume", "document.x", "document.y[0]"]);
+    assert.equal(outcomes[3]!.outcome, "exact", outcomes[3]!.detail);
 
     // Text already on disk (an older version, another writer) decodes to a bad record, not to Infinity.
     const dbPath = join(dir, "runs.db");
@@ -204,6 +206,43 @@ test("a number beyond double range in a given analysis text is refused with its 
     } finally {
       await store.close();
     }
+  });
+});
+
+test("commands encoded elsewhere: hand-made ids and texts that could crash, alter or lose data are refused whole", async () => {
+  await withDir(async (dir) => {
+    const good = (id: string, extra = ""): string => `{"id":${JSON.stringify(id)},"commandType":"home"${extra}}`;
+    const cases: HostileCase[] = [
+      { op: "appendEncoded", ids: ["a", "b"], texts: [good("a")] },
+      { op: "appendEncoded", ids: "a", texts: good("a") },
+      { op: "appendEncoded", ids: [LONE], texts: [good(LONE)] },
+      { op: "appendEncoded", ids: ["n\u0000"], texts: [good("n\u0000")] },
+      { op: "appendEncoded", ids: ["a"], texts: [`{"id":"a","commandType":"home","p":"x${"\ud800"}"}`] },
+      { op: "appendEncoded", ids: ["a"], texts: [good("a", ',"p":"\\ud800"')] },
+      { op: "appendEncoded", ids: ["a"], texts: [good("a", ',"v":1e400')] },
+      { op: "appendEncoded", ids: ["a"], texts: [good("a", `,"v":1${"0".repeat(250)}e60`)] },
+      { op: "appendEncoded", ids: ["a"], texts: [good("a", ',"p":"\u0000"')] },
+      { op: "appendEncoded", ids: ["a"], texts: [good("b")] },
+      { op: "appendEncoded", ids: ["a"], texts: [good("a", `,"p":"${"x".repeat(5000)}"`)] },
+      { op: "appendEncoded", ids: ["a"], texts: [42] },
+      { op: "appendEncoded", ids: ["a", "b", "c", "d", "e"], texts: ["a", "b", "c", "d", "e"].map((id) => good(id, `,"p":"${"€".repeat(1200)}"`)) },
+    ];
+    const codes = [
+      "STORE_INVALID_RECORD", "STORE_INVALID_RECORD", "STORE_INVALID_RECORD", "STORE_INVALID_RECORD", "STORE_INVALID_RECORD",
+      "STORE_INVALID_RECORD", "STORE_INVALID_RECORD", "STORE_INVALID_RECORD", "STORE_INVALID_RECORD", "STORE_INVALID_RECORD",
+      "STORE_TOO_LARGE", "STORE_INVALID_RECORD", "STORE_TOO_LARGE",
+    ];
+    const outcomes = await runCases(dir, cases);
+    outcomes.forEach((o, i) => {
+      assert.equal(o.outcome, "refused", `case ${i} ${JSON.stringify(cases[i]).slice(0, 200)}: ${o.outcome} ${o.detail}`);
+      assert.ok(o.detail.startsWith(`${codes[i]}:`), `case ${i}: ${o.detail}`);
+    });
+    // The same shapes made well: stored and read back exactly.
+    const fine = await runCases(dir, [
+      { op: "appendEncoded", ids: ["a", "b"], texts: [good("a", ',"p":"\\u00e9 1e400 3e215"'), good("b", ',"v":1.7e308')] },
+      { op: "appendEncoded", commands: [{ id: "c", commandType: "home", params: { s: "\ud83d\ude00" } }] },
+    ], join(dir, "fine.db"));
+    for (const o of fine) assert.equal(o.outcome, "exact", o.detail);
   });
 });
 
@@ -261,6 +300,38 @@ const hostileCase: fc.Arbitrary<HostileCase> = fc.oneof(
   fc
     .array(fc.record({ id: idArb, commandType: fc.oneof(hostileString, fc.constant("aspirate")), params: payload }), { maxLength: 5 })
     .map((commands): HostileCase => ({ op: "appendCommands", commands })),
+  fc
+    .array(fc.record({ id: idArb, commandType: fc.oneof(hostileString, fc.constant("aspirate")), params: payload }), { maxLength: 5 })
+    .map((commands): HostileCase => ({ op: "appendEncoded", commands })),
+  // Hand-made encoded commands: texts as JSON.stringify writes them, then perhaps damaged.
+  fc
+    .array(
+      fc.record({ id: idArb, params: payload, damage: fc.constantFrom("none", "none", "truncate", "rawLone", "escLone", "inf", "nul", "otherId") }),
+      { maxLength: 4 },
+    )
+    .map((items): HostileCase => {
+      const ids = items.map((item) => item.id);
+      const texts = items.map(({ id, params, damage }) => {
+        const text = JSON.stringify({ id, commandType: "aspirate", params }) ?? "{}";
+        switch (damage) {
+          case "truncate":
+            return `${text.slice(0, Math.max(1, text.length - 3))}}`;
+          case "rawLone":
+            return `${text.slice(0, -1)},"z":"\ud800"}`;
+          case "escLone":
+            return `${text.slice(0, -1)},"z":"\\udc00"}`;
+          case "inf":
+            return `${text.slice(0, -1)},"z":-1e999}`;
+          case "nul":
+            return `${text.slice(0, -1)},"z":"\u0000"}`;
+          case "otherId":
+            return JSON.stringify({ id: `${id}x`, commandType: "aspirate" });
+          default:
+            return text;
+        }
+      });
+      return { op: "appendEncoded", ids, texts };
+    }),
   fc.record({ status: fc.constantFrom("succeeded", "failed", "stopped"), errors: fc.array(payload, { maxLength: 2 }), extra: payload }).map(
     (summary): HostileCase => ({ op: "finishRun", summary }),
   ),

@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { openRunStore, type RunCommand, type RunStore, type RunSummary, StorageError } from "./mod.ts";
+import { encodeCommands, type EncodedCommands, openRunStore, type RunCommand, type RunStore, type RunSummary, StorageError } from "./mod.ts";
 
 /** One operation on untrusted input. */
 export type HostileCase =
@@ -25,7 +25,9 @@ export type HostileCase =
   | { readonly op: "getRun"; readonly id: string }
   | { readonly op: "listRunsBefore"; readonly before: string }
   | { readonly op: "quarantineRun"; readonly id: string; readonly code: string; readonly message: string }
-  | { readonly op: "readRun"; readonly id: string };
+  | { readonly op: "readRun"; readonly id: string }
+  /** `commands` encoded in the child with `encodeCommands`, or `ids`/`texts` made by hand (hostile encoded data). */
+  | { readonly op: "appendEncoded"; readonly commands?: readonly unknown[]; readonly ids?: unknown; readonly texts?: unknown };
 
 /** The byte limits the child opens its store with, small so "huge" inputs stay cheap. */
 export const CHILD_LIMITS = { maxRecordBytes: 4096, maxBatchBytes: 16_384 } as const;
@@ -189,6 +191,29 @@ async function perform(store: RunStore, run: string, hostile: HostileCase): Prom
         // Legacy rows read back as they were stored: a bad row's id comes from its raw bytes, decoded leniently.
         const summary = page.commands.map((c) => (c.kind === "ok" ? c.command.id : `bad:${c.id.slice(0, 1)}`));
         assert.deepEqual(summary, ["fine", "c\ud800", "bad:d"]);
+      };
+    }
+    case "appendEncoded": {
+      const encoded = hostile.commands
+        ? encodeCommands(hostile.commands as RunCommand[], CHILD_LIMITS)
+        : ({ ids: hostile.ids, texts: hostile.texts } as EncodedCommands);
+      const { firstIndex, totalLength } = await store.appendEncodedCommands(run, encoded);
+      return async () => {
+        assert.equal(totalLength - firstIndex, encoded.ids.length);
+        const page = await store.listCommands(run, { cursor: firstIndex, pageLength: encoded.ids.length + 1 });
+        assert.equal(page.totalLength, totalLength);
+        for (const [i, stored] of page.commands.entries()) {
+          if (stored.kind === "ok") {
+            assert.deepEqual(stored.command, JSON.parse(encoded.texts[i]!), `command ${i} reads back as its text`);
+            assert.equal(stored.command.id, encoded.ids[i]);
+          } else {
+            // Only hand-made text that is not a valid command may read back as a bad record, and then as one.
+            assert.ok(!hostile.commands, `command ${i} from encodeCommands reads back as bad: ${stored.dataError.code}`);
+            assert.equal(stored.id, encoded.ids[i], "a bad record keeps its id");
+          }
+          const got = await store.getCommand(run, encoded.ids[i]!);
+          assert.equal(got.kind === "ok" ? got.command.id : got.id, encoded.ids[i]);
+        }
       };
     }
     case "quarantineRun": {

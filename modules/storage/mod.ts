@@ -4,6 +4,7 @@ export type { NewProtocol } from "./protocols.ts";
 export type { NewAnalysis } from "./analyses.ts";
 export type { ListRunsOptions, NewRun, NewRunAction } from "./runs.ts";
 export type { AppendResult, CommandPage, ListCommandsOptions } from "./commands.ts";
+export { encodeCommands, type EncodedCommands } from "./command_batch.ts";
 export type { ChangeEntity, ChangeEntry, ChangeKind, ChangesOptions } from "./change_feed.ts";
 export type { Clock } from "./times.ts";
 export { MAX_BATCH_BYTES, MAX_ID_BYTES, MAX_RECORD_BYTES, type StoreLimits } from "./record_contract.ts";

@@ -16,8 +16,7 @@
 import type { Codec, DecodeErrorCode } from "@deckhand/serialize";
 import { InvalidValueError } from "@deckhand/serialize";
 import { InvalidOptionsError, InvalidRecordError, TooLargeError } from "./errors.ts";
-import type { DataError, RunCommand } from "./records.ts";
-import { Buffer } from "node:buffer";
+import type { DataError } from "./records.ts";
 import { randomUUID } from "node:crypto";
 
 /** The largest stored JSON text of one record (a command, protocol, analysis, run document or summary): 64 MiB of UTF-8. */
@@ -31,14 +30,6 @@ export const MAX_ID_BYTES = 1024;
 export const MAX_BATCH_BYTES: number = 512 * 1024 * 1024;
 /** The deepest nesting of a record's arrays and objects (the codecs' read limit too). */
 export const MAX_DEPTH = 512;
-/**
- * One insert statement of an `appendCommands` batch carries at most this many commands (two bound values each,
- * far below SQLite's 32,766 variables per statement)...
- */
-export const STATEMENT_MAX_COMMANDS = 1_000;
-/** ...and at most this many UTF-8 bytes of command text (plus one record): each statement stays far below SQLite's limits. */
-export const STATEMENT_MAX_BYTES: number = 16 * 1024 * 1024;
-
 /** Byte limits of a store, set by `openRunStore`'s `limits` option. */
 export interface StoreLimits {
   /** The largest record's JSON text, in UTF-8 bytes. Default and maximum `MAX_RECORD_BYTES` (64 MiB). */
@@ -77,7 +68,8 @@ export function positiveInteger(value: number | undefined, fallback: number, nam
   return value;
 }
 
-const isWellFormed: (text: string) => boolean =
+/** `String.prototype.isWellFormed` where the runtime has it: false when `text` holds a lone surrogate. */
+export const isWellFormed: (text: string) => boolean =
   typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
     ? (text) => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
     : (text) => !/\p{Cs}/u.test(text);
@@ -155,7 +147,7 @@ export function encodeRecord<T>(codec: Codec<T>, value: T, path: string, maxByte
  * Checks JSON text this process produced with `JSON.stringify(value)`: `JSON.stringify` writes a lone surrogate
  * as a `\udXXX` escape, so the (rare) texts containing `\ud` are walked to find the lone surrogate, if any.
  */
-function checkEncodedText(text: string, value: unknown, path: string, maxBytes: number): void {
+export function checkEncodedText(text: string, value: unknown, path: string, maxBytes: number): void {
   if (text.includes("\\ud")) {
     const where = findLoneSurrogate(value);
     if (where) throw new InvalidRecordError(`${joinPath(path, where)} is not well-formed Unicode (it contains a lone surrogate); nothing was written`);
@@ -184,145 +176,6 @@ export function checkGivenText(text: string, value: unknown, path: string, maxBy
   if (infinite) throw new InvalidRecordError(`${joinPath(path, infinite)} is a number beyond double range; nothing was written`);
 }
 
-/** A batch of commands, checked, stringified and cut into insert statements. */
-export interface EncodedBatch {
-  /** Each command's id, in order. */
-  readonly ids: readonly string[];
-  /** Each command's JSON text, in order. */
-  readonly texts: readonly string[];
-  /** How many commands each insert statement carries, in order (they add up to the batch's length). */
-  readonly counts: readonly number[];
-}
-
-/**
- * Checks every command of an `appendCommands` batch (a plain JSON object with a non-empty `id` and
- * `commandType`, the contract above) and cuts the batch into statements bounded in commands and bytes.
- * The whole batch is over `maxBatchBytes`, or one command over `maxRecordBytes`: `TooLargeError`.
- */
-export function encodeCommandBatch(commands: readonly RunCommand[], limits: ResolvedLimits): EncodedBatch {
-  if (!Array.isArray(commands)) throw new InvalidRecordError("appendCommands takes an array of commands");
-  const ids: string[] = new Array<string>(commands.length);
-  const texts: string[] = new Array<string>(commands.length);
-  const counts: number[] = [];
-  let chunkCount = 0;
-  let chunkBytes = 0;
-  let totalBytes = 0;
-  for (let i = 0; i < commands.length; i++) {
-    const command = commands[i];
-    ids[i] = checkCommand(command, i);
-    const text = JSON.stringify(command);
-    if (text.includes("\\ud")) checkEncodedText(text, command, `commands[${i}]`, limits.maxRecordBytes);
-    const bytes = utf8Bytes(text);
-    if (bytes > limits.maxRecordBytes) {
-      throw new TooLargeError(`commands[${i}] is ${bytes} UTF-8 bytes of JSON, over the per-record limit of ${limits.maxRecordBytes}`);
-    }
-    totalBytes += bytes;
-    if (totalBytes > limits.maxBatchBytes) {
-      throw new TooLargeError(
-        `the batch is over ${limits.maxBatchBytes} UTF-8 bytes of JSON at commands[${i}]; append it in smaller batches (nothing was written)`,
-      );
-    }
-    if (chunkCount > 0 && (chunkCount >= STATEMENT_MAX_COMMANDS || chunkBytes + bytes > STATEMENT_MAX_BYTES)) {
-      counts.push(chunkCount);
-      chunkCount = 0;
-      chunkBytes = 0;
-    }
-    texts[i] = text;
-    chunkCount++;
-    chunkBytes += bytes;
-  }
-  if (chunkCount > 0) counts.push(chunkCount);
-  return { ids, texts, counts };
-}
-
-/** The exact UTF-8 size of `text`, counted natively without encoding it (a lone surrogate counts as U+FFFD's 3 bytes). */
-function utf8Bytes(text: string): number {
-  return Buffer.byteLength(text, "utf8");
-}
-
-/** Checks one command of a batch and returns its id. */
-function checkCommand(command: unknown, index: number): string {
-  if (typeof command !== "object" || command === null || Array.isArray(command)) {
-    throw new InvalidRecordError(`commands[${index}] must be a JSON object, got ${describeType(command)}`);
-  }
-  const { id, commandType } = command as { id?: unknown; commandType?: unknown };
-  checkId(id, `commands[${index}].id`);
-  if (typeof commandType !== "string" || commandType.length === 0) {
-    throw new InvalidRecordError(`commands[${index}].commandType must be a non-empty string`);
-  }
-  if (!isPlainJson(command, 0)) {
-    const problem = findNonJson(command, [`commands[${index}]`], 0) ?? `commands[${index}]: not plain JSON data`;
-    throw new InvalidRecordError(`${problem}; nothing was written`);
-  }
-  return id as string;
-}
-
-/** True when `value` is plain JSON data that `JSON.stringify` writes without change, nesting at most `MAX_DEPTH`. */
-function isPlainJson(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return true;
-    case "number":
-      return Number.isFinite(value);
-    case "object": {
-      if (value === null) return true;
-      if (depth >= MAX_DEPTH) return false;
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
-          const item: unknown = value[i];
-          if (item === undefined || !isPlainJson(item, depth + 1)) return false;
-        }
-        return true;
-      }
-      const proto: unknown = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) return false;
-      for (const key in value) {
-        const item = (value as Record<string, unknown>)[key];
-        if (item !== undefined && !isPlainJson(item, depth + 1)) return false;
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
-}
-
-/** The path and reason of the first part of `value` that is not plain JSON (the slow path, for the message). */
-function findNonJson(value: unknown, path: string[], depth: number): string | undefined {
-  const where = (): string => path.join("");
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return undefined;
-    case "number":
-      return Number.isFinite(value) ? undefined : `${where()} is ${value}, which has no JSON form`;
-    case "object": {
-      if (value === null) return undefined;
-      if (depth >= MAX_DEPTH) return `${where()} nests deeper than ${MAX_DEPTH}`;
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
-          if (value[i] === undefined) return `${where()}[${i}] is undefined, which has no JSON form in an array`;
-          const found = findNonJson(value[i], [...path, `[${i}]`], depth + 1);
-          if (found) return found;
-        }
-        return undefined;
-      }
-      const proto: unknown = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) return `${where()} is a ${describeType(value)}, not plain JSON data`;
-      for (const key of Object.keys(value)) {
-        const item = (value as Record<string, unknown>)[key];
-        if (item === undefined) continue;
-        const found = findNonJson(item, [...path, `.${key}`], depth + 1);
-        if (found) return found;
-      }
-      return undefined;
-    }
-    default:
-      return `${where()} is a ${typeof value}, which has no JSON form`;
-  }
-}
-
 /** The path of the first string or key holding a lone surrogate in a JSON value, or undefined. */
 export function findLoneSurrogate(value: unknown): string | undefined {
   const stack: { value: unknown; path: string }[] = [{ value, path: "" }];
@@ -343,7 +196,7 @@ export function findLoneSurrogate(value: unknown): string | undefined {
 }
 
 /** The path of the first number in a parsed JSON value that is not finite (`1e400` parses as Infinity), or undefined. */
-function findNonFinite(value: unknown): string | undefined {
+export function findNonFinite(value: unknown): string | undefined {
   const stack: { value: unknown; path: string }[] = [{ value, path: "" }];
   while (stack.length > 0) {
     const { value: current, path } = stack.pop()!;
@@ -359,11 +212,13 @@ function findNonFinite(value: unknown): string | undefined {
 }
 
 /**
- * True when JSON text may hold a number beyond double range: only an exponent of three or more digits or a run
- * of 309 digits can overflow. A cheap scan, so the walk runs only for such (rare) texts.
+ * True when JSON text may hold a number beyond double range (a cheap scan, so the walk runs only for such rare
+ * texts). A JSON number (after `:`, `,` or `[`) overflows only if its integer digits plus its exponent reach
+ * 308: so only a number with an exponent of three or more digits, or with 200 or more integer digits (200 + a
+ * two-digit exponent can reach 308), is suspect. Digits inside strings (ids, UUIDs like "3e215") are not.
  */
-function mayOverflow(text: string): boolean {
-  return /[eE]\+?\d{3}|\d{309}/.test(text);
+export function mayOverflow(text: string): boolean {
+  return /[:,[]\s*-?(?:\d{200}|\d+(?:\.\d+)?[eE]\+?\d{3})/.test(text);
 }
 
 /** What reading a stored record gives: its value, or why it cannot be read. */
@@ -386,12 +241,12 @@ export function decodeStored<T>(codec: Codec<T>, text: string, version: number):
   return { ok: true, value: decoded.value };
 }
 
-function joinPath(prefix: string, path: readonly PropertyKey[] | string): string {
+export function joinPath(prefix: string, path: readonly PropertyKey[] | string): string {
   if (typeof path === "string") return prefix + path;
   return prefix + path.map((segment) => (typeof segment === "number" ? `[${segment}]` : `.${String(segment)}`)).join("");
 }
 
-function describeType(value: unknown): string {
+export function describeType(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "object") {

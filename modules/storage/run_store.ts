@@ -17,7 +17,8 @@ import { createClient, type Client } from "@libsql/client";
 import { addAnalysis, getAnalysis, getAnalysisDocument, listAnalyses, type NewAnalysis } from "./analyses.ts";
 import { applyMigrations } from "./apply_migrations.ts";
 import { type ChangeEntry, type ChangesOptions, readChanges } from "./change_feed.ts";
-import { appendCommands, type AppendResult, type CommandPage, getCommand, listCommands, type ListCommandsOptions } from "./commands.ts";
+import type { EncodedCommands } from "./command_batch.ts";
+import { appendCommands, appendEncodedCommands, type AppendResult, type CommandPage, getCommand, listCommands, type ListCommandsOptions } from "./commands.ts";
 import { InvalidOptionsError } from "./errors.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { createProtocol, getProtocol, listProtocols, type NewProtocol } from "./protocols.ts";
@@ -108,6 +109,12 @@ export interface RunStore {
    * `DuplicateCommandError` (nothing of the batch is written).
    */
   appendCommands(runId: string, commands: readonly RunCommand[]): Promise<AppendResult>;
+  /**
+   * `appendCommands` for commands already checked and stringified by `encodeCommands` (on another thread, say):
+   * the same transaction, guarantees and errors. What could crash, alter or lose data is checked again; a text
+   * that is otherwise not a valid command reads back as a bad record.
+   */
+  appendEncodedCommands(runId: string, encoded: EncodedCommands): Promise<AppendResult>;
   /** Reads one command of a run by its id. Throws `RunNotFoundError`, `CommandNotFoundError`. */
   getCommand(runId: string, commandId: string): Promise<StoredCommand>;
   /** A page of a run's commands; without a cursor, the last page. Throws `RunNotFoundError`. */
@@ -245,6 +252,9 @@ class LibsqlRunStore implements RunStore {
   }
   appendCommands(runId: string, commands: readonly RunCommand[]): Promise<AppendResult> {
     return run(() => appendCommands(this.#open(), runId, commands));
+  }
+  appendEncodedCommands(runId: string, encoded: EncodedCommands): Promise<AppendResult> {
+    return run(() => appendEncodedCommands(this.#open(), runId, encoded));
   }
   getCommand(runId: string, commandId: string): Promise<StoredCommand> {
     return run(() => getCommand(this.#open(), runId, commandId));
