@@ -97,7 +97,7 @@ function splitBody(
       if (remaining > 0) {
         const take = Math.min(remaining, chunk.byteLength);
         yield chunk.subarray(0, take);
-        // The store asked for more, so it has written the chunk.
+        // The store asked for more, so it has taken the chunk (a directory store writes it before put() settles).
         stored(take);
         remaining -= take;
         chunk = chunk.subarray(take);

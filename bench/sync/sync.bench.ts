@@ -4,7 +4,8 @@
  * confirmation by hash and size, local delete), each against a plain loop over the same files:
  * - directory target vs a `copyFile` loop into a directory (no hashing, no fsync);
  * - the ingest server (`httpTarget` -> `apps/ingest`) vs a loop of `fetch` PUTs to a bare `node:http` server that
- *   streams each body to a file (no hashing, no resume, no confirmation);
+ *   streams each body to a file (no hashing, no resume, no confirmation); both servers run in a process of their
+ *   own (`servers_child.ts`), as a workstation's ingest server does, so each side has its own thread;
  * - moto_server (`s3Target`) vs a loop of `PutObject` calls (SDK defaults) of the same files.
  * Issue goals (ingest): at least 200 MB/s and 1,000 files/s; printed, not enforced.
  * Full mode: one 64 MB file and 200 x 4 KB files; quick mode: 2 x 8 MB and 100 x 4 KB (the group names say so).
@@ -13,13 +14,14 @@
  * Each iteration re-links the same files into the capture directory and bumps their mtime (a new upload key,
  * so no upload is skipped as already done); this happens outside the measured time.
  */
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { copyFile, link, mkdir, mkdtemp, open, rm, stat, utimes } from "node:fs/promises";
-import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { startIngestServer } from "@deckhand/ingest";
 import { createSyncEngine, directoryTarget, httpTarget, s3Target, type UploadTarget } from "@deckhand/sync";
@@ -88,6 +90,34 @@ function groupFor(name: string, set: FileSet, capture: string, target: UploadTar
   };
 }
 
+/** Starts `servers_child.ts` (the ingest server and the bare sink) and reads their URLs. */
+async function startServers(dir: string): Promise<{ ingest: string; sink: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./servers_child.ts", import.meta.url)), dir], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const urls = new Map<string, string>();
+  const lines = createInterface({ input: child.stdout! });
+  await new Promise<void>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`the bench's server process exited (code ${code}) before it was ready`)));
+    lines.on("line", (line) => {
+      const [name, url] = line.split(" ");
+      if (name === "ready") resolve();
+      else if (name && url) urls.set(name, url);
+    });
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    ingest: urls.get("ingest")!,
+    sink: urls.get("sink")!,
+    stop: async () => {
+      child.stdin!.end();
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
 let root = "";
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -113,22 +143,12 @@ export default defineSuite({
       }));
     }
 
-    // Ingest server vs fetch PUTs to a bare streaming file sink.
-    const ingestDir = join(root, "ingest");
-    const ingest = await startIngestServer({ host: "127.0.0.1", port: 0, dir: ingestDir });
-    const sinkDir = join(root, "sink");
-    await mkdir(sinkDir, { recursive: true });
-    let sinkSeq = 0;
-    const sink = createServer((req, res) => {
-      void pipeline(req, createWriteStream(join(sinkDir, `f${sinkSeq++ % 1000}`))).then(() => {
-        res.writeHead(201).end();
-      }, (error: Error) => res.writeHead(500).end(error.message));
-    });
-    await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
-    const sinkUrl = `http://127.0.0.1:${(sink.address() as { port: number }).port}`;
-    cleanups.push(() => ingest.close(), () => new Promise<void>((resolve) => sink.close(() => resolve())));
+    // Ingest server vs fetch PUTs to a bare streaming file sink, both served by a process of their own.
+    const servers = await startServers(root);
+    cleanups.push(() => servers.stop());
+    const sinkUrl = servers.sink;
     for (const set of [big, small]) {
-      groups.push(groupFor("ingest server", set, capture, httpTarget({ url: ingest.url }), {
+      groups.push(groupFor("ingest server", set, capture, httpTarget({ url: servers.ingest }), {
         name: "fetch PUT loop to a bare file sink",
         fn: async () => {
           for (const name of set.names) {

@@ -140,6 +140,7 @@ export function httpTarget(options: HttpTargetOptions): UploadTarget {
           headers: {
             ...auth,
             "content-type": "application/octet-stream",
+            "content-length": String(request.size - request.offset + 32),
             "upload-offset": String(request.offset),
             "upload-length": String(request.size),
           },

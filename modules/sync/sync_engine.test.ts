@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { appendFile, mkdir, readdir, readFile, utimes, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, rename, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   createSyncEngine,
@@ -355,5 +355,54 @@ test("aborting the signal closes the engine: the in-flight upload stops and late
     await engine.close();
     assert.ok(existsSync(join(capture, name(1))));
     assert.equal(engine.status().uploadedFiles, 0);
+  });
+});
+
+test("a file replaced by another under its name while it uploads (same size and time) goes to failed/; neither is deleted", async () => {
+  await withDir(async (dir) => {
+    const capture = join(dir, "capture");
+    await mkdir(capture);
+    const path = join(capture, name(1));
+    await writeRandomFile(path, 64 << 10);
+    const { mtime } = await stat(path);
+    const { target } = instrumented(directoryTarget(join(dir, "store")), async () => {
+      // Another file takes the name (a rename over it), with the same size and modification time.
+      const other = join(dir, "other.mcap");
+      await writeRandomFile(other, 64 << 10);
+      await utimes(other, mtime, mtime);
+      await rename(other, path);
+    });
+    const replacement = async () => await readFile(join(capture, "failed", name(1)));
+    const engine = createSyncEngine({ captureDir: capture, target, ...fast });
+    await engine.syncNow();
+    await engine.close();
+    const note = JSON.parse(await readFile(join(capture, "failed", `${name(1)}.json`), "utf8"));
+    assert.equal(note.code, "SYNC_FILE_CHANGED");
+    assert.equal((await replacement()).byteLength, 64 << 10, "the file now at that name is kept, in failed/");
+    assert.deepEqual(await objects(join(dir, "store")), [], "nothing confirmed, nothing stored");
+  });
+});
+
+test("many workers uploading at once raise no listener-leak warning", async () => {
+  await withDir(async (dir) => {
+    const capture = join(dir, "capture");
+    await mkdir(capture);
+    for (let i = 1; i <= 40; i++) await writeRandomFile(join(capture, name(i)), 1000 + i);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on("warning", onWarning);
+    try {
+      const { target } = instrumented(directoryTarget(join(dir, "store")), async () => {
+        await new Promise((r) => setTimeout(r, 5));
+      });
+      const engine = createSyncEngine({ captureDir: capture, target, concurrency: 16, ...fast });
+      await engine.syncNow();
+      await engine.close();
+      assert.equal(engine.status().uploadedFiles, 40);
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    assert.deepEqual(warnings.filter((w) => w.includes("MaxListeners")), []);
   });
 });

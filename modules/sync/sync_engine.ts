@@ -7,6 +7,7 @@
  * @module
  */
 import console from "node:console";
+import { setMaxListeners } from "node:events";
 import { copyFile, mkdir, readdir, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
 import { bandwidthLimit, type BandwidthLimit, pause, sleep } from "./bandwidth_limit.ts";
@@ -369,6 +370,9 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
 
   function start(): void {
     const controller = new AbortController();
+    // Every upload in flight (and the scan) listens on this signal, a few listeners each: with more than a handful
+    // of workers Node would warn of a leak that is not one. Listeners are removed as each upload ends.
+    setMaxListeners(8 + 4 * config.concurrency, controller.signal);
     const current: Run = { controller, limit: bandwidthLimit(config.bandwidthBytesPerSec), done: Promise.resolve() };
     const workers = Array.from({ length: config.concurrency }, () => worker(current));
     current.done = Promise.all([scanLoop(current), ...workers]).then(() => undefined);
