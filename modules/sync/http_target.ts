@@ -41,8 +41,16 @@ function hexToBytes(hex: string): Uint8Array {
 }
 
 /** Turns an HTTP error answer into the module's typed error. */
-async function answerError(response: Response, what: string): Promise<Error> {
-  const text = await response.text().catch((error: unknown) => `(body unreadable: ${String(error)})`);
+/** An upload's answer as read off the socket: its status and (the first 64 KiB of) its body. */
+interface PutAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+async function answerError(response: Response | PutAnswer, what: string): Promise<Error> {
+  const text = response instanceof Response
+    ? await response.text().catch((error: unknown) => `(body unreadable: ${String(error)})`)
+    : response.body;
   let message = text.slice(0, 500);
   let code: string | undefined;
   try {
@@ -87,11 +95,11 @@ export function httpTarget(options: HttpTargetOptions): UploadTarget {
   const auth: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
 
   /** Runs `fetch` with an idle watchdog; `touch` resets it. Network failures become TargetUnavailableError. */
-  async function call<T>(
+  async function call<R, T>(
     what: string,
     signal: AbortSignal,
-    send: (signal: AbortSignal, touch: () => void) => Promise<Response>,
-    read: (response: Response) => Promise<T>,
+    send: (signal: AbortSignal, touch: () => void) => Promise<R>,
+    read: (response: R) => Promise<T>,
   ): Promise<T> {
     signal.throwIfAborted();
     const watchdog = new AbortController();
@@ -132,7 +140,7 @@ export function httpTarget(options: HttpTargetOptions): UploadTarget {
     // node:http rather than fetch for the body: Node 20's fetch holds on to a streamed request body (memory grew
     // with the file size in bench/sync); node:http writes with backpressure, so memory stays flat.
     const send = (signal: AbortSignal, touch: () => void) =>
-      new Promise<Response>((resolve, reject) => {
+      new Promise<PutAnswer>((resolve, reject) => {
         let answered = false;
         const req = (base.protocol === "https:" ? httpsRequest : httpRequest)(url, {
           method: "PUT",
@@ -160,7 +168,7 @@ export function httpTarget(options: HttpTargetOptions): UploadTarget {
           res.on("end", () => {
             const status = res.statusCode ?? 0;
             if (status < 200 || status > 599) reject(new Error(`invalid HTTP status ${status}`));
-            else resolve(new Response(status === 204 ? null : Buffer.concat(chunks), { status }));
+            else resolve({ status, body: Buffer.concat(chunks).toString("utf8") });
           });
         });
         req.on("error", reject);
@@ -188,8 +196,13 @@ export function httpTarget(options: HttpTargetOptions): UploadTarget {
       async (response) => {
         if (bodyError !== undefined) throw bodyError;
         if (response.status !== 201 && response.status !== 200) throw await answerError(response, `PUT ${url.pathname}`);
-        const stored = (await response.json()) as { sha256?: unknown; size?: unknown };
-        if (typeof stored.sha256 !== "string" || typeof stored.size !== "number") {
+        let stored: { sha256?: unknown; size?: unknown };
+        try {
+          stored = JSON.parse(response.body) as { sha256?: unknown; size?: unknown };
+        } catch (error) {
+          throw new TargetUnavailableError(`PUT ${url.pathname}: the answer is not JSON: ${(error as Error).message}`, { unreachable: false });
+        }
+        if (typeof stored !== "object" || stored === null || typeof stored.sha256 !== "string" || typeof stored.size !== "number") {
           throw new TargetUnavailableError(`PUT ${url.pathname}: the answer has no sha256 and size`, { unreachable: false });
         }
         return { sha256: stored.sha256, size: stored.size };
