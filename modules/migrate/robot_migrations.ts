@@ -93,13 +93,7 @@ const v1ToV2: Migration = {
                 written++;
                 context.advance(1);
               } else if (item.kind === "rejected") {
-                await context.quarantine.write({
-                  id: row.id,
-                  bytes: row.blob,
-                  reason: "rejected-by-store",
-                  message: `v1 run ${row.id}: the run store refused it: ${item.message}`,
-                  createdAt: item.createdAt,
-                });
+                await quarantineRejected(context, row, item.createdAt, item.message);
               } else if (item.kind === "unreadable") {
                 await context.quarantine.write({
                   id: row.id,
@@ -142,15 +136,20 @@ async function writeRun(store: RunStore, item: V1RunOnTheWire, clock: { time: nu
   } catch (error) {
     if (!(error instanceof StorageError) || !["STORE_INVALID_RECORD", "STORE_DUPLICATE_COMMAND"].includes(error.code)) throw error;
     if (created) await store.deleteRun(item.id);
-    await context.quarantine.write({
-      id: row.id,
-      bytes: row.blob,
-      reason: "rejected-by-store",
-      message: `v1 run ${row.id}: the run store refused it: ${error.message}`,
-      createdAt: item.createdAt,
-    });
+    await quarantineRejected(context, row, item.createdAt, error.message);
     return false;
   }
+}
+
+/** Quarantines a v1 row the run store refused (`rejected-by-store`), with its original bytes. */
+async function quarantineRejected(context: MigrationContext, row: SourceRow, createdAt: string, why: string): Promise<void> {
+  await context.quarantine.write({
+    id: row.id,
+    bytes: row.blob,
+    reason: "rejected-by-store",
+    message: `v1 run ${row.id}: the run store refused it: ${why}`,
+    createdAt,
+  });
 }
 
 /**

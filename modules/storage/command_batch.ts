@@ -49,36 +49,16 @@ export function encodeCommandBatch(commands: readonly RunCommand[], limits: Reso
   if (!Array.isArray(commands)) throw new InvalidRecordError("appendCommands takes an array of commands");
   const ids: string[] = new Array<string>(commands.length);
   const texts: string[] = new Array<string>(commands.length);
-  const counts: number[] = [];
-  let chunkCount = 0;
-  let chunkBytes = 0;
-  let totalBytes = 0;
+  const cutter = new StatementCutter(limits);
   for (let i = 0; i < commands.length; i++) {
     const command = commands[i];
     ids[i] = checkCommand(command, i);
     const text = JSON.stringify(command);
     if (text.includes("\\ud")) checkEncodedText(text, command, `commands[${i}]`, limits.maxRecordBytes);
-    const bytes = utf8Bytes(text);
-    if (bytes > limits.maxRecordBytes) {
-      throw new TooLargeError(`commands[${i}] is ${bytes} UTF-8 bytes of JSON, over the per-record limit of ${limits.maxRecordBytes}`);
-    }
-    totalBytes += bytes;
-    if (totalBytes > limits.maxBatchBytes) {
-      throw new TooLargeError(
-        `the batch is over ${limits.maxBatchBytes} UTF-8 bytes of JSON at commands[${i}]; append it in smaller batches (nothing was written)`,
-      );
-    }
-    if (chunkCount > 0 && (chunkCount >= STATEMENT_MAX_COMMANDS || chunkBytes + bytes > STATEMENT_MAX_BYTES)) {
-      counts.push(chunkCount);
-      chunkCount = 0;
-      chunkBytes = 0;
-    }
+    cutter.add(text, i);
     texts[i] = text;
-    chunkCount++;
-    chunkBytes += bytes;
   }
-  if (chunkCount > 0) counts.push(chunkCount);
-  return { ids, texts, counts };
+  return { ids, texts, counts: cutter.counts() };
 }
 
 /**
@@ -124,10 +104,7 @@ export function checkEncodedCommands(encoded: unknown, limits: ResolvedLimits): 
   if (!Array.isArray(ids) || !Array.isArray(texts) || ids.length !== texts.length) {
     throw new InvalidRecordError("appendEncodedCommands takes { ids, texts }: two arrays of strings of the same length, from encodeCommands");
   }
-  const counts: number[] = [];
-  let chunkCount = 0;
-  let chunkBytes = 0;
-  let totalBytes = 0;
+  const cutter = new StatementCutter(limits);
   for (let i = 0; i < ids.length; i++) {
     const id = checkId(ids[i], `commands[${i}].id`);
     const text: unknown = texts[i];
@@ -137,27 +114,10 @@ export function checkEncodedCommands(encoded: unknown, limits: ResolvedLimits): 
     if (!isWellFormed(text)) throw new InvalidRecordError(`commands[${i}] is not well-formed Unicode (it contains a lone surrogate); nothing was written`);
     if (text.includes("\0")) throw new InvalidRecordError(`commands[${i}] contains a raw NUL, which JSON text never does; nothing was written`);
     if (!text.includes(`"id":${JSON.stringify(id)}`)) throw new InvalidRecordError(`commands[${i}]'s JSON text does not name its id ${JSON.stringify(id)}`);
-    const bytes = utf8Bytes(text);
-    if (bytes > limits.maxRecordBytes) {
-      throw new TooLargeError(`commands[${i}] is ${bytes} UTF-8 bytes of JSON, over the per-record limit of ${limits.maxRecordBytes}`);
-    }
+    cutter.add(text, i);
     if (text.includes("\\ud") || mayOverflow(text)) checkParsedText(text, i, limits);
-    totalBytes += bytes;
-    if (totalBytes > limits.maxBatchBytes) {
-      throw new TooLargeError(
-        `the batch is over ${limits.maxBatchBytes} UTF-8 bytes of JSON at commands[${i}]; append it in smaller batches (nothing was written)`,
-      );
-    }
-    if (chunkCount > 0 && (chunkCount >= STATEMENT_MAX_COMMANDS || chunkBytes + bytes > STATEMENT_MAX_BYTES)) {
-      counts.push(chunkCount);
-      chunkCount = 0;
-      chunkBytes = 0;
-    }
-    chunkCount++;
-    chunkBytes += bytes;
   }
-  if (chunkCount > 0) counts.push(chunkCount);
-  return { ids: ids as string[], texts: texts as string[], counts };
+  return { ids: ids as string[], texts: texts as string[], counts: cutter.counts() };
 }
 
 /** The slow path of {@link checkEncodedCommands}: parses a text that may hide a lone surrogate or an overflow. */
@@ -170,6 +130,51 @@ function checkParsedText(text: string, index: number, limits: ResolvedLimits): v
   }
   checkCommand(value, index);
   checkEncodedText(text, value, `commands[${index}]`, limits.maxRecordBytes);
+}
+
+/**
+ * Takes a batch's texts in order: refuses a text over the per-record limit or a batch over the batch limit
+ * (`TooLargeError`, nothing written), and cuts the batch into statements bounded in commands and bytes.
+ */
+class StatementCutter {
+  readonly #limits: ResolvedLimits;
+  readonly #counts: number[] = [];
+  #chunkCount = 0;
+  #chunkBytes = 0;
+  #totalBytes = 0;
+
+  constructor(limits: ResolvedLimits) {
+    this.#limits = limits;
+  }
+
+  /** Adds `text`, the batch's command `index`. */
+  add(text: string, index: number): void {
+    const { maxRecordBytes, maxBatchBytes } = this.#limits;
+    const bytes = utf8Bytes(text);
+    if (bytes > maxRecordBytes) {
+      throw new TooLargeError(`commands[${index}] is ${bytes} UTF-8 bytes of JSON, over the per-record limit of ${maxRecordBytes}`);
+    }
+    this.#totalBytes += bytes;
+    if (this.#totalBytes > maxBatchBytes) {
+      throw new TooLargeError(
+        `the batch is over ${maxBatchBytes} UTF-8 bytes of JSON at commands[${index}]; append it in smaller batches (nothing was written)`,
+      );
+    }
+    if (this.#chunkCount > 0 && (this.#chunkCount >= STATEMENT_MAX_COMMANDS || this.#chunkBytes + bytes > STATEMENT_MAX_BYTES)) {
+      this.#counts.push(this.#chunkCount);
+      this.#chunkCount = 0;
+      this.#chunkBytes = 0;
+    }
+    this.#chunkCount++;
+    this.#chunkBytes += bytes;
+  }
+
+  /** How many commands each statement carries, once every text was added. */
+  counts(): number[] {
+    if (this.#chunkCount > 0) this.#counts.push(this.#chunkCount);
+    this.#chunkCount = 0;
+    return this.#counts;
+  }
 }
 
 /** The exact UTF-8 size of `text`, counted natively without encoding it (a lone surrogate counts as U+FFFD's 3 bytes). */
