@@ -25,9 +25,13 @@ const bin = (name: string) => join(repoRoot, "node_modules", ".bin", name);
 const env = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" };
 
 /** Runs a command, streaming its output with a prefix-free tee, and returns its exit code and output. */
-function run(command: string, args: readonly string[], options: { cwd?: string; timeoutMs: number }): Promise<{ code: number | null; output: string }> {
+function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; timeoutMs: number; env?: Record<string, string> },
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: options.cwd ?? repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd: options.cwd ?? repoRoot, env: { ...env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     const collect = (stream: NodeJS.WriteStream) => (chunk: Buffer) => {
       output += chunk.toString("utf8");
@@ -120,13 +124,20 @@ async function typecheck(): Promise<Tally> {
   return tally;
 }
 
+/** How many test files of one package `node --test` runs at once. */
+const TEST_FILE_CONCURRENCY = 2;
+
 async function nodeTests(): Promise<Tally> {
   const tallies: Tally[] = [];
   for (const dir of await packageDirs()) {
     const files = await findTests(dir);
     if (files.length === 0) continue;
     console.log(`--- node --test ${relative(repoRoot, dir)} (${files.length} files)`);
-    const { code, output } = await run(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], { timeoutMs: 600_000 });
+    // Two test files at a time (Node's default is one per core beyond the first: one, on a 2-core machine): most
+    // files spend their time waiting on child processes, servers and fsync, not on the CPU.
+    const { code, output } = await run(process.execPath, ["--import", "tsx", "--test", `--test-concurrency=${TEST_FILE_CONCURRENCY}`, "--test-reporter=spec", ...files], {
+      timeoutMs: 600_000,
+    });
     tallies.push(nodeTally(output, code));
   }
   return sumTallies(tallies);
@@ -139,7 +150,11 @@ async function denoTests(): Promise<Tally> {
     const dir = join(repoRoot, member);
     if ((await findTests(dir)).length === 0) continue;
     console.log(`--- deno test ${member}`);
-    const { code, output } = await run(bin("deno"), ["test", "-A", "--no-check", member], { timeoutMs: 600_000 });
+    // As under Node: test files run two at a time (`--parallel`, one per core).
+    const { code, output } = await run(bin("deno"), ["test", "-A", "--no-check", "--parallel", member], {
+      timeoutMs: 600_000,
+      env: { DENO_JOBS: String(TEST_FILE_CONCURRENCY) },
+    });
     tallies.push(denoTally(output, code));
   }
   return sumTallies(tallies);
