@@ -42,9 +42,12 @@ async function runCases(dir: string, cases: readonly HostileCase[], dbPath = joi
   }
   const outcomes: CaseOutcome[] = [];
   for (const line of child.lines) {
-    const match = /^case (\d+) (\w+) (.*)$/.exec(line);
+    // dotAll: a detail may hold U+2028 or U+2029 (JSON.stringify leaves them raw), which "." would not match.
+    const match = /^case (\d+) (\w+) (.*)$/s.exec(line);
     if (match) outcomes[Number(match[1])] = { outcome: match[2]!, detail: JSON.parse(match[3]!) as string };
   }
+  // Every index, not just the length: forEach would skip the hole a line that failed to parse leaves.
+  for (let i = 0; i < cases.length; i++) assert.ok(outcomes[i], `case ${i} has an outcome line: ${JSON.stringify(cases[i])?.slice(0, 300)}`);
   assert.equal(outcomes.length, cases.length, "one outcome per case");
   return outcomes;
 }
@@ -223,6 +226,8 @@ test("commands encoded elsewhere: hand-made ids and texts that could crash, alte
       { op: "appendEncoded", ids: ["a"], texts: [good("a", `,"v":1${"0".repeat(250)}e60`)] },
       { op: "appendEncoded", ids: ["a"], texts: [good("a", ',"p":"\u0000"')] },
       { op: "appendEncoded", ids: ["a"], texts: [good("b")] },
+      // The message names the id, here with a raw U+2028 (JSON leaves it unescaped): the outcome line must still parse.
+      { op: "appendEncoded", ids: ["a\u2028"], texts: [good("b")] },
       { op: "appendEncoded", ids: ["a"], texts: [good("a", `,"p":"${"x".repeat(5000)}"`)] },
       { op: "appendEncoded", ids: ["a"], texts: [42] },
       { op: "appendEncoded", ids: ["a", "b", "c", "d", "e"], texts: ["a", "b", "c", "d", "e"].map((id) => good(id, `,"p":"${"€".repeat(1200)}"`)) },
@@ -230,7 +235,7 @@ test("commands encoded elsewhere: hand-made ids and texts that could crash, alte
     const codes = [
       "STORE_INVALID_RECORD", "STORE_INVALID_RECORD", "STORE_INVALID_RECORD", "STORE_INVALID_RECORD", "STORE_INVALID_RECORD",
       "STORE_INVALID_RECORD", "STORE_INVALID_RECORD", "STORE_INVALID_RECORD", "STORE_INVALID_RECORD", "STORE_INVALID_RECORD",
-      "STORE_TOO_LARGE", "STORE_INVALID_RECORD", "STORE_TOO_LARGE",
+      "STORE_INVALID_RECORD", "STORE_TOO_LARGE", "STORE_INVALID_RECORD", "STORE_TOO_LARGE",
     ];
     const outcomes = await runCases(dir, cases);
     outcomes.forEach((o, i) => {
