@@ -1,31 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { SerialPortStream } from "@serialport/stream";
 import { createSimulatedTemperatureModule, type SerialBinding } from "@deckhand/capture";
+import { ptyPairUnavailable, startPtyPair } from "@deckhand/crash-test";
 import { client, spawnRobot, waitReady, withDataRoot } from "./robot_test_support.ts";
-
-function skipReason(): string | undefined {
-  if (process.platform !== "linux") return `pseudo-terminal pairs via socat are only set up on Linux, not ${process.platform}`;
-  const probe = spawnSync("socat", ["-V"], { stdio: "ignore" });
-  if (probe.error || probe.status !== 0) return "socat not installed: apt-get install -y socat to run the real serial device test";
-  return undefined;
-}
-
-async function startPtyPair(a: string, b: string): Promise<ChildProcess> {
-  const socat = spawn("socat", ["-d", "-d", `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  await new Promise<void>((resolve, reject) => {
-    socat.stderr!.setEncoding("utf8");
-    socat.stderr!.on("data", (chunk: string) => {
-      stderr += chunk;
-      if (stderr.includes("starting data transfer loop")) resolve();
-    });
-    socat.once("exit", (code) => reject(new Error(`socat exited (${code}): ${stderr}`)));
-  });
-  return socat;
-}
 
 /** The device end of the pty pair: answers each line like a temperature module. */
 async function temperatureModuleOn(path: string): Promise<SerialPortStream> {
@@ -47,7 +26,7 @@ async function temperatureModuleOn(path: string): Promise<SerialPortStream> {
   return port;
 }
 
-const skip = skipReason();
+const skip = ptyPairUnavailable();
 if (skip) console.log(`serial_pty.test.ts skipped: ${skip}`);
 
 test("a real serial device on a socat pty pair is captured through @serialport/bindings-cpp (--serial-port)", { skip: skip ?? false, timeout: 180_000 }, async () => {

@@ -1,11 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isDeno } from "@deckhand/crash-test";
+import { isDeno, ptyPairUnavailable, startPtyPair } from "@deckhand/crash-test";
 import { SerialPortStream } from "@serialport/stream";
 import { createSerialSource } from "./serial_source.ts";
 import type { SerialBinding } from "./serial_source.ts";
@@ -14,25 +13,7 @@ import { SourceDisconnectedError } from "./errors.ts";
 
 function skipReason(): string | undefined {
   if (isDeno) return "native serial bindings (@serialport/bindings-cpp) do not work under Deno: writes fail with a bad file descriptor";
-  if (process.platform !== "linux") return `pseudo-terminal pairs via socat are only set up on Linux, not ${process.platform}`;
-  const probe = spawnSync("socat", ["-V"], { stdio: "ignore" });
-  if (probe.error || probe.status !== 0) return "socat not installed: apt-get install -y socat to run the real bindings-cpp test";
-  return undefined;
-}
-
-/** Starts `socat` linking two pseudo-terminals at `a` and `b`; resolves once it is relaying. */
-async function startPtyPair(a: string, b: string): Promise<ChildProcess> {
-  const socat = spawn("socat", ["-d", "-d", `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  await new Promise<void>((resolve, reject) => {
-    socat.stderr!.setEncoding("utf8");
-    socat.stderr!.on("data", (chunk: string) => {
-      stderr += chunk;
-      if (stderr.includes("starting data transfer loop")) resolve();
-    });
-    socat.once("exit", (code) => reject(new Error(`socat exited (${code}): ${stderr}`)));
-  });
-  return socat;
+  return ptyPairUnavailable();
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {

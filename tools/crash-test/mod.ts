@@ -90,3 +90,5 @@ export function spawnTypeScript(file: URL | string, args: readonly string[] = []
     },
   };
 }
+
+export { ptyPairUnavailable, startPtyPair } from "./pty_pair.ts";
