@@ -9,6 +9,9 @@
  *   corrupt the database or keep half of a write;
  * - `durability: "power"` (synchronous=FULL): a write whose promise resolved also survives a power cut.
  * A write that had not resolved when the process died is either wholly there or wholly absent.
+ * - `durability: "close"`, for filling a new database in bulk (a migration's destination): nothing is durable
+ *   until `close()` resolves, and then everything is, power cut included (see `bulk_load.ts`). A process that
+ *   dies before that may leave the file unreadable, so it is only allowed on a database that does not exist yet.
  *
  * @module
  */
@@ -16,6 +19,7 @@ import console from "node:console";
 import { createClient, type Client } from "@libsql/client";
 import { addAnalysis, getAnalysis, getAnalysisDocument, listAnalyses, type NewAnalysis } from "./analyses.ts";
 import { applyMigrations } from "./apply_migrations.ts";
+import { BULK_LOAD_PRAGMAS, bulkLoadTarget } from "./bulk_load.ts";
 import { type ChangeEntry, type ChangesOptions, readChanges } from "./change_feed.ts";
 import type { EncodedCommands } from "./command_batch.ts";
 import { appendCommands, appendEncodedCommands, type AppendResult, type CommandPage, getCommand, listCommands, type ListCommandsOptions } from "./commands.ts";
@@ -57,9 +61,11 @@ import type { Clock } from "./times.ts";
 /**
  * What a committed write promises on a `file:` database. `"process"`: WAL with synchronous=NORMAL, survives a
  * killed process (a power cut may roll back the last writes, never corrupt). `"power"`: WAL with
- * synchronous=FULL, also survives a power cut. On a remote libSQL URL the server decides.
+ * synchronous=FULL, also survives a power cut. `"close"`: for filling a new database in bulk; nothing is durable
+ * until `close()` resolves, then everything is (power cut included); only for a `file:` database that does not
+ * exist yet, to be thrown away if the process dies first. On a remote libSQL URL the server decides.
  */
-export type Durability = "process" | "power";
+export type Durability = "process" | "power" | "close";
 
 /** Options of `openRunStore`. */
 export interface RunStoreOptions {
@@ -140,7 +146,7 @@ export interface RunStore {
   close(): Promise<void>;
 }
 
-const DURABILITY_PRAGMA: Readonly<Record<Durability, string>> = { process: "NORMAL", power: "FULL" };
+const DURABILITY_PRAGMA: Readonly<Record<"process" | "power", string>> = { process: "NORMAL", power: "FULL" };
 
 /**
  * Opens (creating if needed) the run store at `url`, applies pending migrations, and marks runs left unfinished
@@ -162,14 +168,16 @@ export async function openRunStore(options: RunStoreOptions): Promise<RunStore> 
   if (typeof url !== "string" || url.length === 0) {
     throw new InvalidOptionsError('openRunStore needs a libSQL url, e.g. "file:runs.db"');
   }
-  if (durability !== "process" && durability !== "power") {
-    throw new InvalidOptionsError(`durability must be "process" or "power", got ${JSON.stringify(durability)}`);
+  if (durability !== "process" && durability !== "power" && durability !== "close") {
+    throw new InvalidOptionsError(`durability must be "process", "power" or "close", got ${JSON.stringify(durability)}`);
   }
   if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw new InvalidOptionsError(`busyTimeoutMs must be a non-negative integer, got ${String(busyTimeoutMs)}`);
   }
   const limits = resolveLimits(options.limits);
   const isFile = url.startsWith("file:") || url === ":memory:";
+  // Checked before the client creates the file.
+  const bulk = durability === "close" ? await bulkLoadTarget(url) : undefined;
   let client: Client;
   try {
     client = createClient({
@@ -184,14 +192,16 @@ export async function openRunStore(options: RunStoreOptions): Promise<RunStore> 
     throw new InvalidOptionsError(`cannot open ${url}: ${errorMessage(error)}`, { cause: error });
   }
   try {
-    if (isFile) {
+    if (bulk) {
+      for (const pragma of BULK_LOAD_PRAGMAS) await client.execute(pragma);
+    } else if (isFile) {
       await client.execute("PRAGMA journal_mode=WAL");
-      await client.execute(`PRAGMA synchronous=${DURABILITY_PRAGMA[durability]}`);
+      await client.execute(`PRAGMA synchronous=${DURABILITY_PRAGMA[durability as "process" | "power"]}`);
       await client.execute(`PRAGMA busy_timeout=${busyTimeoutMs}`);
       await client.execute("PRAGMA foreign_keys=ON");
     }
     await applyMigrations(client, MIGRATIONS);
-    const context = new StoreContext(client, options.clock ?? Date, limits, options.onListenerError ?? defaultListenerError);
+    const context = new StoreContext(client, options.clock ?? Date, limits, options.onListenerError ?? defaultListenerError, bulk);
     await markInterruptedRuns(context);
     return new LibsqlRunStore(context);
   } catch (error) {

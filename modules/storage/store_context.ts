@@ -6,6 +6,7 @@
  * @module
  */
 import type { Client, InStatement, ResultSet, Transaction } from "@libsql/client";
+import type { BulkLoad } from "./bulk_load.ts";
 import { type ChangeEntry, type PendingChange, recordChanges } from "./change_feed.ts";
 import { AlreadyExistsError, StorageError, StoreClosedError, WriteVerificationError } from "./errors.ts";
 import type { ResolvedLimits } from "./record_contract.ts";
@@ -29,24 +30,30 @@ export class StoreContext {
   readonly #onListenerError: (error: unknown, change: ChangeEntry) => void;
   readonly #queue = new WriterQueue();
   readonly #listeners = new Set<(change: ChangeEntry) => void>();
-  #closed = false;
+  readonly #finish: BulkLoad | undefined;
+  #closed: Promise<void> | undefined;
 
-  /** Wraps an open client; `onListenerError` receives errors thrown by subscribers. */
+  /**
+   * Wraps an open client; `onListenerError` receives errors thrown by subscribers; `finish` is the bulk load
+   * that `close()` completes (`durability: "close"`).
+   */
   constructor(
     client: Client,
     clock: Clock,
     limits: ResolvedLimits,
     onListenerError: (error: unknown, change: ChangeEntry) => void,
+    finish?: BulkLoad,
   ) {
     this.client = client;
     this.clock = clock;
     this.limits = limits;
     this.#onListenerError = onListenerError;
+    this.#finish = finish;
   }
 
   /** Throws `StoreClosedError` after `close()`. */
   checkOpen(): void {
-    if (this.#closed) throw new StoreClosedError("the run store is closed; open it again with openRunStore");
+    if (this.#closed !== undefined) throw new StoreClosedError("the run store is closed; open it again with openRunStore");
   }
 
   /**
@@ -93,13 +100,24 @@ export class StoreContext {
     };
   }
 
-  /** Refuses further calls, waits for queued writes, drops listeners and closes the client. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  /**
+   * Refuses further calls, waits for queued writes, drops listeners and closes the client (finishing a bulk
+   * load first, and making it durable after). Every call resolves when all of that is done.
+   */
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
     await this.#queue.drain();
     this.#listeners.clear();
-    this.client.close();
+    try {
+      await this.#finish?.beforeClose(this.client);
+    } finally {
+      this.client.close();
+    }
+    await this.#finish?.afterClose();
   }
 
   #notify(changes: readonly ChangeEntry[]): void {
