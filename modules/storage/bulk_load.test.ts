@@ -48,13 +48,31 @@ test('durability "close": a bulk load reads back whole after close, in WAL mode 
     await store.createRun({ id: "refused" });
     await assert.rejects(store.appendCommands("refused", repeated), DuplicateCommandError);
     assert.equal((await store.listCommands("refused")).totalLength, 0);
+    // The unique index of command ids is only built at close(): the store checks ids itself until then, against
+    // the run's earlier batches too.
+    await store.createRun({ id: "two-batches" });
+    await store.appendCommands("two-batches", [{ id: "a", commandType: "home" }]);
+    await store.appendCommands("two-batches", [{ id: "b", commandType: "home" }]);
+    await assert.rejects(store.appendCommands("two-batches", [{ id: "c", commandType: "home" }, { id: "a", commandType: "home" }]), DuplicateCommandError);
+    assert.equal((await store.getCommand("r2", "c1234")).index, 1234, "lookups by id still work before the index is built");
     await Promise.all([store.close(), store.close()]);
     assert.deepEqual((await readdir(dir)).sort(), ["runs.db"], "no journal or WAL is left behind");
+
     const client = createClient({ url });
     try {
       assert.equal((await client.execute("PRAGMA journal_mode")).rows[0]![0], "wal");
       assert.equal((await client.execute("PRAGMA integrity_check")).rows[0]![0], "ok");
-      assert.equal(Number((await client.execute("SELECT count(*) FROM commands")).rows[0]![0]), 7_500);
+      assert.equal(Number((await client.execute("SELECT count(*) FROM commands")).rows[0]![0]), 7_502);
+      // The schema is exactly a store's, the index built at the end included.
+      const normal = await openRunStore({ url: `file:${join(dir, "normal.db")}` });
+      await normal.close();
+      const other = createClient({ url: `file:${join(dir, "normal.db")}` });
+      try {
+        const schema = "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name";
+        assert.deepEqual((await client.execute(schema)).rows, (await other.execute(schema)).rows);
+      } finally {
+        other.close();
+      }
     } finally {
       client.close();
     }

@@ -7,6 +7,11 @@
  * database that does not exist yet, which the caller throws away if the process dies before `close()` resolves
  * (a migration builds its destination in a temporary directory for that reason).
  *
+ * The unique index of command ids per run (`commands_run_command_id`) is built once at the end instead of entry
+ * by entry: it is dropped when the store opens and created again, from its own SQL, in `close()`. Until then
+ * `appendCommands` checks the ids itself (`bulkUniqueIds` in `commands.ts`): a repeat in the batch, or of a
+ * command the run already has, is a `DuplicateCommandError` as always.
+ *
  * `close()` then switches the file to WAL mode like every store, closes it (SQLite checkpoints and removes the
  * WAL) and fsyncs the file and its directory: once it resolves, everything written survives a power cut.
  *
@@ -21,11 +26,16 @@ import { InvalidOptionsError } from "./errors.ts";
 /** The connection settings of a bulk load. */
 export const BULK_LOAD_PRAGMAS: readonly string[] = ["PRAGMA journal_mode=MEMORY", "PRAGMA synchronous=OFF"];
 
-/** How a store opened with `durability: "close"` finishes: before and after its client closes. */
+/** The index a bulk load builds at the end. */
+const DEFERRED_INDEX = "commands_run_command_id";
+
+/** How a store opened with `durability: "close"` starts and finishes. */
 export interface BulkLoad {
   /** The database file. */
   readonly path: string;
-  /** On the open client, after the last write: WAL mode, like every store. */
+  /** After the schema is in place: drops the unique index of command ids, to build it at the end. */
+  afterOpen(client: Client): Promise<void>;
+  /** On the open client, after the last write: builds the index again, then WAL mode like every store. */
   beforeClose(client: Client): Promise<void>;
   /** After the client closed: fsyncs the file and its directory. */
   afterClose(): Promise<void>;
@@ -49,9 +59,19 @@ export async function bulkLoadTarget(url: string): Promise<BulkLoad> {
       );
     }
   }
+  let indexSql: string | undefined;
   return {
     path,
+    async afterOpen(client) {
+      const found = await client.execute({ sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", args: [DEFERRED_INDEX] });
+      const sql = found.rows[0]?.[0];
+      if (typeof sql !== "string") throw new Error(`the run store's schema has no index ${DEFERRED_INDEX}`);
+      indexSql = sql;
+      await client.execute(`DROP INDEX ${DEFERRED_INDEX}`);
+    },
     async beforeClose(client) {
+      // The same SQL as the schema's, so the finished database is exactly a store's.
+      if (indexSql !== undefined) await client.execute(indexSql);
       await client.execute("PRAGMA journal_mode=WAL");
     },
     async afterClose() {

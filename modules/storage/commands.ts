@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Row } from "@libsql/client";
+import type { Row, Transaction } from "@libsql/client";
 import { CommandNotFoundError, DuplicateCommandError, InvalidOptionsError, RunNotFoundError } from "./errors.ts";
 import { isQuarantined } from "./quarantine.ts";
 import { checkEncodedCommands, type EncodedBatch, encodeCommandBatch, type EncodedCommands } from "./command_batch.ts";
@@ -72,6 +72,7 @@ async function appendBatch(context: StoreContext, runId: string, batch: EncodedB
     const row = await liveRun(tx, runId);
     const firstIndex = Number(row.command_count);
     if (length === 0) return { result: { firstIndex, totalLength: firstIndex }, changes: [] };
+    if (context.bulkLoad) await bulkUniqueIds(tx, runId, batch.ids, firstIndex > 0);
     let index = firstIndex;
     try {
       // Set-based: a few multi-row statements (bounded in commands and bytes), all in this one transaction; each
@@ -107,6 +108,26 @@ async function appendBatch(context: StoreContext, runId: string, batch: EncodedB
     expectRowsWritten(updated, 1, `run ${runId}: the command count`);
     return { result: { firstIndex, totalLength }, changes: [{ entity: "run", id: runId, kind: "commands" }] };
   });
+}
+
+/**
+ * During a bulk load the unique index of command ids is only built at the end: the ids of a batch are checked
+ * here instead, for a repeat in the batch and, when the run has commands already, for one of theirs. Throws
+ * `DuplicateCommandError`, as the index would.
+ */
+async function bulkUniqueIds(tx: Transaction, runId: string, ids: readonly string[], runHasCommands: boolean): Promise<void> {
+  const duplicate = (): DuplicateCommandError =>
+    new DuplicateCommandError(`run ${runId}: a command id in the batch is already in the run or repeats in the batch; nothing was appended`);
+  if (new Set(ids).size !== ids.length) throw duplicate();
+  if (!runHasCommands) return;
+  for (let start = 0; start < ids.length; start += 500) {
+    const chunk = ids.slice(start, start + 500);
+    const found = await tx.execute({
+      sql: `SELECT 1 FROM commands WHERE run_id = ? AND command_id IN (${chunk.map(() => "?").join(",")}) LIMIT 1`,
+      args: [runId, ...chunk],
+    });
+    if (found.rows.length > 0) throw duplicate();
+  }
 }
 
 /** One command by id; see `RunStore.getCommand`. */

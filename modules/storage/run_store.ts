@@ -201,6 +201,7 @@ export async function openRunStore(options: RunStoreOptions): Promise<RunStore> 
       await client.execute("PRAGMA foreign_keys=ON");
     }
     await applyMigrations(client, MIGRATIONS);
+    await bulk?.afterOpen(client);
     const context = new StoreContext(client, options.clock ?? Date, limits, options.onListenerError ?? defaultListenerError, bulk);
     await markInterruptedRuns(context);
     return new LibsqlRunStore(context);

@@ -27,6 +27,8 @@ export class StoreContext {
   readonly client: Client;
   readonly clock: Clock;
   readonly limits: ResolvedLimits;
+  /** True during a bulk load (`durability: "close"`): command ids are checked for repeats by `appendCommands`, not by the index. */
+  readonly bulkLoad: boolean;
   readonly #onListenerError: (error: unknown, change: ChangeEntry) => void;
   readonly #queue = new WriterQueue();
   readonly #listeners = new Set<(change: ChangeEntry) => void>();
@@ -49,6 +51,7 @@ export class StoreContext {
     this.limits = limits;
     this.#onListenerError = onListenerError;
     this.#finish = finish;
+    this.bulkLoad = finish !== undefined;
   }
 
   /** Throws `StoreClosedError` after `close()`. */
