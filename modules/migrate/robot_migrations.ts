@@ -18,7 +18,7 @@ import { openRunStore, type RunStore, StorageError } from "@deckhand/storage";
 import { exists } from "./data_root.ts";
 import { VerificationFailedError } from "./errors.ts";
 import type { Migration, MigrationContext, MigrationCounts } from "./migration.ts";
-import type { V1DecodedRow, V1Row, V1RunOnTheWire } from "./v1_decode_worker.ts";
+import type { V1DecodedRow, V1Row, V1RunOnTheWire } from "./v1_decode.ts";
 import { V1_DATABASE } from "./v1_format.ts";
 
 /** The robot's current data version: the version directory `v2/` holding the run store `runs.db`. */
@@ -63,7 +63,9 @@ const v1ToV2: Migration = {
         (await source.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run'")).rows.length > 0;
       const total = hasRuns ? Number((await source.execute("SELECT count(*) FROM run")).rows[0]![0]) : 0;
       context.setTotal(total);
-      store = await openRunStore({ url: `file:${join(context.destinationDir, RUN_STORE_FILE)}`, clock });
+      // A bulk load: nothing durable until close(), then all of it. The destination is a new file in the
+      // temporary build directory, which a crash throws away, and which is fsynced again before the switch.
+      store = await openRunStore({ url: `file:${join(context.destinationDir, RUN_STORE_FILE)}`, clock, durability: "close" });
       const target = store;
       context.quarantine.setSink(async (record) => {
         await target.quarantineRun({
@@ -78,7 +80,7 @@ const v1ToV2: Migration = {
         named(
           "decode",
           map(async (rows: readonly SourceRow[]) => ({ rows, decoded: await pool.run(rows.map(({ id, blob }) => ({ id, blob }))) }), {
-            concurrency: pool.size,
+            concurrency: pool.capacity,
           }),
         ),
         named(
@@ -183,30 +185,38 @@ async function isFile(path: string): Promise<boolean> {
   }
 }
 
-/** Reads the v1 rows in rowid order, in batches bounded by row count and blob bytes. */
+/**
+ * Reads the v1 rows in rowid order, in batches bounded by row count and blob bytes. Each read is sized from
+ * the blobs seen so far (one row first), so the first batch goes to the workers at once rather than after the
+ * whole table of big runs was read.
+ */
 async function* readBatches(source: ReturnType<typeof createClient>, signal: AbortSignal): AsyncGenerator<SourceRow[]> {
   let after = -1;
   let batch: SourceRow[] = [];
   let bytes = 0;
+  let pageRows = 1;
   for (;;) {
     signal.throwIfAborted();
     const page = await source.execute({
       sql: "SELECT rowid, id, created_at, blob FROM run WHERE rowid > ? ORDER BY rowid LIMIT ?",
-      args: [after, BATCH_ROWS],
+      args: [after, pageRows],
     });
     if (page.rows.length === 0) break;
+    let pageBytes = 0;
     for (const row of page.rows) {
       after = Number(row[0]);
       const blob = row[3] instanceof ArrayBuffer ? new Uint8Array(row[3]) : new TextEncoder().encode(String(row[3] ?? ""));
       const id = typeof row[1] === "string" && row[1].length > 0 ? row[1] : `v1-row-${after}`;
       batch.push({ id, createdAt: String(row[2] ?? ""), blob });
       bytes += blob.byteLength;
+      pageBytes += blob.byteLength;
       if (batch.length >= BATCH_ROWS || bytes >= BATCH_BYTES) {
         yield batch;
         batch = [];
         bytes = 0;
       }
     }
+    pageRows = Math.max(1, Math.min(BATCH_ROWS, Math.floor((BATCH_BYTES * page.rows.length) / Math.max(1, pageBytes))));
   }
   if (batch.length > 0) yield batch;
 }

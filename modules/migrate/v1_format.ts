@@ -97,12 +97,7 @@ const FINAL_STATUSES: ReadonlySet<string> = new Set(["succeeded", "failed", "sto
  * ```
  */
 export function decodeV1Run(id: string, blob: Uint8Array): V1Run | V1Unreadable {
-  const bad = (reason: V1QuarantineReason, message: string): V1Unreadable => ({
-    kind: "unreadable",
-    id,
-    reason,
-    message: `v1 run ${id}: ${message}`,
-  });
+  const bad = (reason: V1QuarantineReason, message: string): V1Unreadable => unreadable(id, reason, message);
   if (blob.byteLength === 0) return bad("truncated", "the blob is empty");
   let document: unknown;
   try {
@@ -114,6 +109,15 @@ export function decodeV1Run(id: string, blob: Uint8Array): V1Run | V1Unreadable 
       ? bad("truncated", `the blob ends before the document does (${blob.byteLength} bytes): ${message}`)
       : bad("undecodable", `the blob is not a MessagePack document: ${message}`);
   }
+  return checkV1Document(id, document);
+}
+
+/**
+ * The checks of {@link decodeV1Run} on a decoded document: a run ready for the v2 store, or why it is quarantined.
+ * Never throws. (`v1_transcode.ts` calls it with the command list left empty, having checked the commands itself.)
+ */
+export function checkV1Document(id: string, document: unknown): V1Run | V1Unreadable {
+  const bad = (reason: V1QuarantineReason, message: string): V1Unreadable => unreadable(id, reason, message);
   if (!isPlainObject(document)) return bad("wrong-type", `the document is a ${describe(document)}, not a map`);
   const { formatVersion, createdAt, protocolId, actions, commands, summary } = document;
   if (typeof formatVersion !== "number" || !Number.isInteger(formatVersion) || formatVersion < 1) {
@@ -165,6 +169,10 @@ export function decodeV1Run(id: string, blob: Uint8Array): V1Run | V1Unreadable 
     commands: commands as RunCommand[],
     summary: (typeof protocolId === "string" ? { ...summary, legacyProtocolId: protocolId } : summary) as RunSummary,
   };
+}
+
+function unreadable(id: string, reason: V1QuarantineReason, message: string): V1Unreadable {
+  return { kind: "unreadable", id, reason, message: `v1 run ${id}: ${message}` };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MigrationAbortedError, WorkerFailedError } from "./errors.ts";
+import { InvalidOptionsError, MigrationAbortedError, WorkerFailedError } from "./errors.ts";
 import { createWorkerPool } from "./worker_pool.ts";
 
 const ENTRY = new URL("./worker_pool_test_worker.ts", import.meta.url);
@@ -51,4 +51,24 @@ test("aborting the signal rejects pending tasks with MigrationAbortedError and s
   } finally {
     await pool.close();
   }
+});
+
+test("a worker holds its next task while it runs one (tasksPerWorker), so it never waits for the pool's thread", async () => {
+  // One worker. A slow task, then a fast one: held by the worker, the fast one runs while the slow one waits on
+  // its timer and answers first; with one task per worker it waits for the slow one to finish.
+  for (const [tasksPerWorker, firstDone] of [[2, "fast"], [1, "slow"]] as const) {
+    const pool = await createWorkerPool<Input, Output>(ENTRY, { size: 1, tasksPerWorker });
+    try {
+      assert.equal(pool.capacity, tasksPerWorker);
+      const order: string[] = [];
+      await Promise.all([
+        pool.run({ value: 1, delayMs: 300 }).then(() => order.push("slow")),
+        pool.run({ value: 2 }).then(() => order.push("fast")),
+      ]);
+      assert.equal(order[0], firstDone, `tasksPerWorker ${tasksPerWorker}`);
+    } finally {
+      await pool.close();
+    }
+  }
+  await assert.rejects(createWorkerPool(ENTRY, { size: 1, tasksPerWorker: 0 }), InvalidOptionsError);
 });

@@ -1,7 +1,10 @@
 /**
  * A pool of worker threads that run one task module: Node `worker_threads` under Node, the web `Worker` under
- * Deno. Each worker takes one task at a time; tasks queue in order and go to the next idle worker. The task
- * module calls `serveWorkerTasks(handler)` (see `worker_task.ts`).
+ * Deno. Tasks queue in order and go to the worker with the fewest tasks. Each worker holds up to
+ * `tasksPerWorker` (default 2): it runs one and the next waits in its own message queue, so a worker that
+ * finishes goes straight on to its next task instead of waiting for the thread that owns the pool, which may
+ * be busy (a single writer inside a synchronous database call). The task module calls
+ * `serveWorkerTasks(handler)` (see `worker_task.ts`).
  *
  * Under Node, a `.ts` task module (this repository run through tsx) starts through `worker_bootstrap.mjs`, which
  * registers tsx in the worker before importing it; a built `.js` module starts directly. Deno runs `.ts` workers
@@ -9,13 +12,15 @@
  *
  * @module
  */
-import { WorkerFailedError, MigrationAbortedError } from "./errors.ts";
+import { InvalidOptionsError, MigrationAbortedError, WorkerFailedError } from "./errors.ts";
 
 /** A pool of workers that each run the same task module. */
 export interface WorkerPool<I, O> {
   /** How many workers the pool has. */
   readonly size: number;
-  /** Runs one task on the next idle worker; resolves with the handler's result. */
+  /** How many tasks the workers hold at once (`size` x `tasksPerWorker`): run that many concurrently to keep them all busy. */
+  readonly capacity: number;
+  /** Queues one task for the least loaded worker; resolves with the handler's result. */
   run(input: I): Promise<O>;
   /** Stops every worker; pending tasks reject. */
   close(): Promise<void>;
@@ -25,6 +30,11 @@ export interface WorkerPool<I, O> {
 export interface WorkerPoolOptions {
   /** How many workers; at least 1. */
   readonly size: number;
+  /**
+   * How many tasks a worker holds at once, at least 1 (default 2): the one it runs and the ones waiting in its
+   * message queue. More than 1 keeps workers busy while the pool's own thread is busy.
+   */
+  readonly tasksPerWorker?: number;
   /** Aborting stops every worker and rejects pending tasks with `MigrationAbortedError`. */
   readonly signal?: AbortSignal;
 }
@@ -64,36 +74,50 @@ const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
  * ```
  */
 export async function createWorkerPool<I, O>(entry: URL, options: WorkerPoolOptions): Promise<WorkerPool<I, O>> {
+  const perWorker = options.tasksPerWorker ?? 2;
+  if (!Number.isSafeInteger(perWorker) || perWorker < 1) {
+    throw new InvalidOptionsError(`tasksPerWorker must be an integer of at least 1, got ${String(perWorker)}`);
+  }
   const threads: Thread[] = [];
   for (let i = 0; i < options.size; i++) threads.push(await startThread(entry));
-  const idle = [...threads];
   const queue: Task<I, O>[] = [];
-  const running = new Map<Thread, Task<I, O>>();
+  // The tasks each worker holds, by task id.
+  const running = new Map<Thread, Map<number, Task<I, O>>>(threads.map((thread) => [thread, new Map()]));
   let failure: Error | undefined;
   let nextId = 0;
 
   const fail = (error: Error): void => {
     if (failure) return;
     failure = error;
-    for (const task of [...running.values(), ...queue.splice(0)]) task.reject(error);
-    running.clear();
+    for (const task of [...[...running.values()].flatMap((held) => [...held.values()]), ...queue.splice(0)]) task.reject(error);
+    for (const held of running.values()) held.clear();
     for (const thread of threads) void thread.terminate();
   };
   const dispatch = (): void => {
-    while (!failure && idle.length > 0 && queue.length > 0) {
-      const thread = idle.pop()!;
+    while (!failure && queue.length > 0) {
+      // The least loaded worker, if it has room.
+      let target: Thread | undefined;
+      let load = perWorker;
+      for (const thread of threads) {
+        const held = running.get(thread)!.size;
+        if (held < load) {
+          target = thread;
+          load = held;
+        }
+      }
+      if (!target) return;
       const task = queue.shift()!;
-      running.set(thread, task);
-      thread.post({ id: task.id, input: task.input });
+      running.get(target)!.set(task.id, task);
+      target.post({ id: task.id, input: task.input });
     }
   };
   for (const thread of threads) {
     thread.onMessage((message) => {
       const reply = message as WorkerReply<O>;
-      const task = running.get(thread);
-      if (!task || task.id !== reply.id) return;
-      running.delete(thread);
-      idle.push(thread);
+      const held = running.get(thread)!;
+      const task = held.get(reply.id);
+      if (!task) return;
+      held.delete(reply.id);
       if (reply.ok) task.resolve(reply.output);
       else task.reject(new WorkerFailedError(`a worker task failed: ${reply.error.name}: ${reply.error.message}`));
       dispatch();
@@ -105,6 +129,7 @@ export async function createWorkerPool<I, O>(entry: URL, options: WorkerPoolOpti
 
   return {
     size: threads.length,
+    capacity: threads.length * perWorker,
     run(input: I): Promise<O> {
       if (failure) return Promise.reject(failure);
       return new Promise<O>((resolve, reject) => {
