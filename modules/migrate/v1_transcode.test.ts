@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { encode } from "@msgpack/msgpack";
-import { encodeCommands, MAX_ID_BYTES, StorageError } from "@deckhand/storage";
+import { encodeCommands, MAX_BATCH_BYTES, MAX_ID_BYTES, MAX_RECORD_BYTES, StorageError } from "@deckhand/storage";
 import { opentronsCommands } from "./opentrons_commands_test_support.ts";
 import { decodeV1Run } from "./v1_format.ts";
-import { FAST_MAX_ID_BYTES, transcodeV1Run } from "./v1_transcode.ts";
+import { FAST_MAX_ID_BYTES, FAST_MAX_TEXT_BYTES, MAX_FAST_BLOB_BYTES, transcodeV1Run, WORST_EXPANSION } from "./v1_transcode.ts";
 
 /** The slow path, the reference: decode to objects, check, and encode the commands through the run store. */
 function slowPath(id: string, blob: Uint8Array): unknown {
@@ -67,6 +67,16 @@ function mapBytes(pairs: [Uint8Array, Uint8Array][]): Uint8Array {
 }
 
 const str = (text: string): Uint8Array => encode(text);
+
+/** A string with a str8, str16 or str32 header whatever its length (encode() picks the shortest). */
+function strWith(header: 0xd9 | 0xda | 0xdb, content: string | Uint8Array): Uint8Array {
+  const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
+  const size = header === 0xd9 ? 1 : header === 0xda ? 2 : 4;
+  const head = new Uint8Array(1 + size);
+  head[0] = header;
+  for (let i = 0; i < size; i++) head[size - i] = (bytes.byteLength >>> (8 * i)) & 0xff;
+  return concat(head, bytes);
+}
 
 test("the fast path takes real Opentrons runs and answers exactly what the slow path gives", async () => {
   const sample = await opentronsCommands();
@@ -144,6 +154,29 @@ test("what the fast path is not sure of goes to the slow path, which still answe
     assert.equal((slowPath("r1", blob) as { kind?: string }).kind, "unreadable");
   }
   assert.ok(FAST_MAX_ID_BYTES <= MAX_ID_BYTES, "the fast path's id limit is within the run store's");
+  assert.ok(FAST_MAX_TEXT_BYTES <= MAX_RECORD_BYTES, "the fast path's text limit is within the run store's");
+  assert.ok(WORST_EXPANSION * MAX_FAST_BLOB_BYTES <= MAX_BATCH_BYTES, "a fast run's texts are within the store's batch limit");
+});
+
+test("found by attacking it: long string headers, index keys, __proto__ in any header, a text past the limit", () => {
+  const cases: [string, Uint8Array, "answers" | "gives up"][] = [
+    // An array-index key at the top of a command would move the id past where it was measured.
+    ["an index key beside the id", runWithCommandBytes([mapBytes([[str("id"), str("abc")], [str("commandType"), str("t")], [str("5"), encode(1)]])]), "gives up"],
+    // The id's length must be read from its own header, whatever its size.
+    ["an empty id in a str8", runWithCommandBytes([mapBytes([[str("commandType"), str("t")], [str("id"), strWith(0xd9, "")]])]), "gives up"],
+    ["a 2,000-byte id in a str16", runWithCommandBytes([mapBytes([[str("commandType"), str("t")], [str("id"), strWith(0xda, "i".repeat(2000))]])]), "gives up"],
+    ["a short id in a str32", runWithCommandBytes([mapBytes([[str("commandType"), str("t")], [str("id"), strWith(0xdb, "c1")]])]), "answers"],
+    ["__proto__ in a str8, nested", runWithCommandBytes([mapBytes([[str("id"), str("c1")], [str("commandType"), str("t")], [str("params"), mapBytes([[strWith(0xd9, "__proto__"), encode(1)]])]])]), "gives up"],
+    ["__proto__ in a str16, top level", runWithCommandBytes([mapBytes([[str("id"), str("c1")], [str("commandType"), str("t")], [strWith(0xda, "__proto__"), encode(1)]])]), "gives up"],
+    // Array indexes reach 2^32 - 2: past 2^31 they still come first.
+    ["an index key of 2^31", runWithCommandBytes([mapBytes([[str("id"), str("c1")], [str("commandType"), str("t")], [str("p"), mapBytes([[str("x"), encode(0)], [str("2147483648"), encode(1)], [str("4294967294"), encode(2)]])]])]), "answers"],
+    // 11.3 MB of control bytes become 68 MB of JSON, past the store's record limit.
+    ["a text past the record limit", runWithCommandBytes([mapBytes([[str("id"), str("c1")], [str("commandType"), str("t")], [str("s"), strWith(0xdb, new Uint8Array(11_300_000).fill(1))]])]), "gives up"],
+  ];
+  for (const [name, blob, expected] of cases) {
+    assert.equal(checkAgainstSlowPath("r1", blob) ? "answers" : "gives up", expected, name);
+    assert.notEqual(slowPath("r1", blob), undefined, name);
+  }
 });
 
 /** Strings made of the characters that matter to JSON text, UTF-8 and JavaScript keys. */

@@ -15,10 +15,12 @@
  * sure of, which then takes the slow path. It gives up on:
  * - anything not well-formed: cut-off or trailing bytes, invalid UTF-8, a map key that is not a string;
  * - anything that is not plain JSON (binary, extensions, a number that is not finite, 64-bit integers);
- * - a key repeated in one map (a JavaScript object keeps its first place and its last value), `__proto__`;
+ * - a key repeated in one map (a JavaScript object keeps its first place and its last value), `__proto__`
+ *   (whatever its string header), an array-index key at the top level of a command (it would move the id);
  * - a string of more than 200 bytes that starts with a byte-order mark (the decoder drops it);
  * - nesting deeper than 64 inside a command, an id the run store would refuse or that JSON escapes, a
- *   repeated command id, a blob over 64 MiB, and every run `checkV1Document` would not accept.
+ *   repeated command id, a blob over 64 MiB or a command text over 16 MiB, and every run `checkV1Document`
+ *   would not accept.
  * A property test holds it to that: over arbitrary documents and damaged bytes, every answer equals the slow
  * path's.
  *
@@ -36,10 +38,15 @@ const GIVE_UP: unique symbol = Symbol("give up");
 
 /** Nesting the fast path takes inside one command (the slow path takes any the store accepts). */
 const MAX_FAST_DEPTH = 64;
-/** The largest blob the fast path takes: its output buffer is 7 times the blob (below the store's limits). */
-const MAX_FAST_BLOB_BYTES = 64 * 1024 * 1024;
+/**
+ * The largest blob the fast path takes: its output buffer is 7 times the blob, so a run's texts stay within the
+ * run store's `MAX_BATCH_BYTES` (512 MiB; a test holds it there).
+ */
+export const MAX_FAST_BLOB_BYTES: number = 64 * 1024 * 1024;
 /** JSON text is at most this many times its MessagePack (a string byte becomes `\u00XX` plus a separator). */
-const WORST_EXPANSION = 7;
+export const WORST_EXPANSION = 7;
+/** The largest command text the fast path gives, in UTF-8 bytes: within the run store's `MAX_RECORD_BYTES` (a test holds it there). */
+export const FAST_MAX_TEXT_BYTES: number = 16 * 1024 * 1024;
 /** The decoder turns strings longer than this through `TextDecoder`, which drops a leading byte-order mark. */
 const TEXT_DECODER_THRESHOLD = 200;
 /**
@@ -71,8 +78,8 @@ let escapes = 0;
 /** The byte ranges of the keys of the maps being written (a stack: each map pops its own). */
 let keys: Int32Array = new Int32Array(256);
 let keyTop = 0;
-/** Where each key-value pair of the maps being written went (array index or -1, start, end; a stack). */
-let pairs: Int32Array = new Int32Array(384);
+/** Where each key-value pair of the maps being written went (array index or -1, start, end; a stack). Doubles: an index reaches 2^32 - 2. */
+let pairs: Float64Array = new Float64Array(384);
 let pairTop = 0;
 
 /**
@@ -145,6 +152,7 @@ function commandList(): EncodedCommands {
     command(idBounds, 2 * i);
     byteBounds[i + 1] = o;
     charBounds[i + 1] = o + units;
+    if (byteBounds[i + 1]! - byteBounds[i]! > FAST_MAX_TEXT_BYTES) throw GIVE_UP;
   }
   // Decoded without checks (every string's UTF-8 was checked as it was copied), in as few calls as possible: a
   // stretch of ASCII commands at once, each other command alone (so its neighbours stay one-byte strings).
@@ -191,13 +199,10 @@ function command(idBounds: number[], at: number): void {
   let idFound = false;
   let commandTypeFound = false;
   out[o++] = 0x7b; // {
-  const start = o;
   const keyBase = keyTop;
   const pairBase = pairTop;
-  let indexKeys = false;
   for (let i = 0; i < size; i++) {
     if (i > 0) out[o++] = 0x2c; // ,
-    const pairStart = o;
     const keyStart = p;
     const index = key(keyBase, size);
     const keyLength = p - keyStart;
@@ -207,10 +212,10 @@ function command(idBounds: number[], at: number): void {
       // "id": a string of 1..FAST_MAX_ID_BYTES bytes, no NUL, nothing JSON escapes.
       if (h === undefined || !isString(h)) throw GIVE_UP;
       const escapesBefore = escapes;
+      const bytes = stringLength(h);
       const idStart = o + units + 1;
       value(1);
       const idEnd = o + units - 1;
-      const bytes = stringLength(h);
       if (bytes === 0 || bytes > FAST_MAX_ID_BYTES || escapes !== escapesBefore || input.subarray(p - bytes, p).includes(0)) throw GIVE_UP;
       idBounds[at] = idStart;
       idBounds[at + 1] = idEnd;
@@ -222,9 +227,9 @@ function command(idBounds: number[], at: number): void {
     } else {
       value(1);
     }
-    indexKeys = pair(pairBase, index, pairStart) || indexKeys;
+    // An array-index key first in a command would move its id: such commands (none in practice) take the slow path.
+    if (index >= 0) throw GIVE_UP;
   }
-  if (indexKeys) reorder(start, pairBase);
   keyTop = keyBase;
   pairTop = pairBase;
   out[o++] = 0x7d; // }
@@ -242,6 +247,12 @@ function stringLength(h: number): number {
   if (h === 0xd9) return input[p + 1] ?? -1;
   if (p + 5 > input.byteLength) return -1;
   return h === 0xda ? view.getUint16(p + 1) : view.getUint32(p + 1);
+}
+
+/** True when the bytes at `at` are the ASCII `name`. */
+function asciiAt(at: number, name: string): boolean {
+  for (let i = 0; i < name.length; i++) if (input[at + i] !== name.charCodeAt(i)) return false;
+  return true;
 }
 
 /** True when the fixstr at `at` is `name` (ASCII, under 32 bytes). */
@@ -351,7 +362,8 @@ function key(keyBase: number, size: number): number {
   const start = p;
   const end = start + length;
   if (end > input.byteLength) throw GIVE_UP;
-  if (length === 9 && isKey(start - 1, "__proto__")) throw GIVE_UP;
+  // Whatever its header (fixstr, str8, str16, str32).
+  if (length === 9 && asciiAt(start, "__proto__")) throw GIVE_UP;
   if (size > PAIRWISE_KEYS) {
     if (keyTop === keyBase) keySets.push(new Set());
     const names = keySets[keySets.length - 1]!;
@@ -438,8 +450,8 @@ function reorder(start: number, pairBase: number): void {
   }
 }
 
-function grow(array: Int32Array): Int32Array {
-  const grown = new Int32Array(array.length * 2);
+function grow<T extends Int32Array | Float64Array>(array: T): T {
+  const grown = new (array.constructor as new (length: number) => T)(array.length * 2);
   grown.set(array);
   return grown;
 }

@@ -24,10 +24,25 @@ test('durability "close" is refused for a database that exists, and for anything
     await store.close();
     await assert.rejects(openRunStore({ url: `file:${existing}`, durability: "close" }), InvalidOptionsError);
     await writeFile(join(dir, "orphan.db-wal"), "x");
-    for (const url of [":memory:", "http://127.0.0.1:9", `file:${join(dir, "new.db")}?mode=rwc`, `file:${join(dir, "orphan.db")}`, "file:"]) {
+    await writeFile(join(dir, "plain"), "a file, not a directory");
+    const refused = [
+      ":memory:",
+      "file::memory:",
+      "http://127.0.0.1:9",
+      `file:${join(dir, "new.db")}?mode=rwc`,
+      `file:${join(dir, "orphan.db")}`,
+      "file:",
+      // Found by attacking it: libSQL decodes %-escapes, so "exist%2Edb" was the existing runs.db to libSQL but a
+      // new file to the check; hosts and a path through a regular file threw raw errors.
+      `file:${dir}/runs%2Edb`,
+      `file:${dir}/a%20b.db`,
+      "file://somehost/tmp/x.db",
+      `file:${join(dir, "plain", "x.db")}`,
+    ];
+    for (const url of refused) {
       await assert.rejects(openRunStore({ url, durability: "close" }), InvalidOptionsError, url);
     }
-    assert.deepEqual((await readdir(dir)).filter((name) => !name.startsWith("runs.db")), ["orphan.db-wal"], "nothing was created");
+    assert.deepEqual((await readdir(dir)).filter((name) => !name.startsWith("runs.db")).sort(), ["orphan.db-wal", "plain"], "nothing was created");
     const reopened = await openRunStore({ url: `file:${existing}` });
     assert.equal((await reopened.getRun("kept")).id, "kept", "the existing store is untouched");
     await reopened.close();

@@ -17,8 +17,8 @@
  *
  * @module
  */
-import { open, stat } from "node:fs/promises";
-import { dirname } from "node:path";
+import { open, realpath, stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Client } from "@libsql/client";
 import { InvalidOptionsError } from "./errors.ts";
@@ -33,6 +33,8 @@ const DEFERRED_INDEX = "commands_run_command_id";
 export interface BulkLoad {
   /** The database file. */
   readonly path: string;
+  /** Right after the client opens, before anything else: refuses (`InvalidOptionsError`) if libSQL opened another file. */
+  checkFile(client: Client): Promise<void>;
   /** After the schema is in place: drops the unique index of command ids, to build it at the end. */
   afterOpen(client: Client): Promise<void>;
   /** On the open client, after the last write: builds the index again, then WAL mode like every store. */
@@ -42,17 +44,28 @@ export interface BulkLoad {
 }
 
 /**
- * The bulk load of the database at `url`: a `file:` URL (no query) of a database that does not exist yet (or
- * is an empty file). Anything else is an `InvalidOptionsError`, and nothing is created.
+ * The bulk load of the database at `url`: a `file:` URL (no query, fragment or %-escape) of a database that does
+ * not exist yet (or is an empty file). Anything else is an `InvalidOptionsError`, and nothing is created.
  */
 export async function bulkLoadTarget(url: string): Promise<BulkLoad> {
-  if (!url.startsWith("file:") || url.includes("?")) {
-    throw new InvalidOptionsError(`durability "close" needs a plain file: URL of a new database, got ${JSON.stringify(url)}`);
+  const refuse = (why: string, cause?: unknown): InvalidOptionsError =>
+    new InvalidOptionsError(`durability "close" needs a plain file: URL of a new database (${why}), got ${JSON.stringify(url)}`, { cause });
+  // No query, fragment or percent-escape: the path must mean the same file to this check and to libSQL.
+  if (!url.startsWith("file:") || /[?#%]/.test(url)) throw refuse("no query, fragment or %-escape");
+  let path: string;
+  try {
+    path = url.startsWith("file://") ? fileURLToPath(url) : url.slice("file:".length);
+  } catch (error) {
+    throw refuse("a file URL without a host", error);
   }
-  const path = url.startsWith("file://") ? fileURLToPath(url) : url.slice("file:".length);
-  if (path.length === 0) throw new InvalidOptionsError('durability "close" needs a file: URL with a path');
+  if (path.length === 0 || path.startsWith(":")) throw refuse("a path, not an in-memory database");
   for (const [file, allowedSize] of [[path, 0], [`${path}-wal`, -1], [`${path}-journal`, -1]] as const) {
-    const size = await sizeOf(file);
+    let size: number | undefined;
+    try {
+      size = await sizeOf(file);
+    } catch (error) {
+      throw refuse(`${file} cannot be checked: ${(error as Error).message}`, error);
+    }
     if (size !== undefined && size > allowedSize) {
       throw new InvalidOptionsError(
         `durability "close" is for a new database only, and ${file} already exists: a process that died mid-load could leave it unreadable`,
@@ -62,6 +75,14 @@ export async function bulkLoadTarget(url: string): Promise<BulkLoad> {
   let indexSql: string | undefined;
   return {
     path,
+    async checkFile(client) {
+      // Whatever libSQL made of the URL, the file it opened must be the one checked above.
+      const main = (await client.execute("PRAGMA database_list")).rows.find((row) => row[1] === "main");
+      const opened = typeof main?.[2] === "string" ? main[2] : "";
+      if (opened === "" || (await canonical(opened)) !== (await canonical(path))) {
+        throw refuse(`libSQL opened ${JSON.stringify(opened)}, not ${JSON.stringify(path)}`);
+      }
+    },
     async afterOpen(client) {
       const found = await client.execute({ sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", args: [DEFERRED_INDEX] });
       const sql = found.rows[0]?.[0];
@@ -79,6 +100,15 @@ export async function bulkLoadTarget(url: string): Promise<BulkLoad> {
       await fsync(dirname(path));
     },
   };
+}
+
+/** The path with symbolic links resolved (as far as it exists). */
+async function canonical(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    return resolve(path);
+  }
 }
 
 async function sizeOf(path: string): Promise<number | undefined> {

@@ -693,3 +693,29 @@ test("every method throws StoreClosedError after close, and close waits for queu
     }
   });
 });
+
+test("reads made while a write transaction is open wait for it instead of failing (found by attacking the store)", async () => {
+  await withDir(async (dir) => {
+    const store = await openRunStore({ url: `file:${join(dir, "runs.db")}` });
+    try {
+      await store.createRun({ id: "r" });
+      await store.appendCommands("r", [{ id: "first", commandType: "home" }]);
+      // 30,000 commands: 30 statements in one transaction, holding the store's one connection across awaits.
+      const big = Array.from({ length: 30_000 }, (_, i) => ({ id: `c${i}`, commandType: "aspirate", params: { i } }));
+      // Reads issued right behind the write interleave with its statements (each statement is an await).
+      const writing = store.appendCommands("r", big);
+      const totals = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const command = await store.getCommand("r", "first");
+          assert.equal(command.index, 0);
+          return (await store.listCommands("r", { cursor: 0, pageLength: 1 })).totalLength;
+        }),
+      );
+      await writing;
+      for (const total of totals) assert.ok(total === 1 || total === 30_001, `a read sees the write whole or not at all (${total})`);
+      assert.equal((await store.listCommands("r")).totalLength, 30_001);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -193,6 +193,7 @@ export async function openRunStore(options: RunStoreOptions): Promise<RunStore> 
   }
   try {
     if (bulk) {
+      await bulk.checkFile(client);
       for (const pragma of BULK_LOAD_PRAGMAS) await client.execute(pragma);
     } else if (isFile) {
       await client.execute("PRAGMA journal_mode=WAL");

@@ -33,6 +33,10 @@ export class StoreContext {
   readonly #queue = new WriterQueue();
   readonly #listeners = new Set<(change: ChangeEntry) => void>();
   readonly #finish: BulkLoad | undefined;
+  /** The client itself; `client` is the same with reads that wait for an open write transaction. */
+  readonly #raw: Client;
+  /** Settles when the open write transaction (if any) ends. */
+  #writeOpen: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
 
   /**
@@ -46,7 +50,8 @@ export class StoreContext {
     onListenerError: (error: unknown, change: ChangeEntry) => void,
     finish?: BulkLoad,
   ) {
-    this.client = client;
+    this.#raw = client;
+    this.client = readsWaitForWrites(client, () => this.#writeOpen);
     this.clock = clock;
     this.limits = limits;
     this.#onListenerError = onListenerError;
@@ -65,7 +70,16 @@ export class StoreContext {
    */
   write<T>(job: (tx: Transaction, now: number) => Promise<WriteOutcome<T>>): Promise<T> {
     return this.#queue.run(async () => {
-      const tx = await this.client.transaction("write");
+      let endWrite!: () => void;
+      this.#writeOpen = new Promise((resolve) => (endWrite = resolve));
+      let tx: Transaction;
+      try {
+        tx = await this.#raw.transaction("write");
+      } catch (error) {
+        this.#writeOpen = undefined;
+        endWrite();
+        throw error;
+      }
       let committed: readonly ChangeEntry[];
       let result: T;
       try {
@@ -87,6 +101,8 @@ export class StoreContext {
         throw error;
       } finally {
         tx.close();
+        this.#writeOpen = undefined;
+        endWrite();
       }
       this.#notify(committed);
       return result;
@@ -116,9 +132,9 @@ export class StoreContext {
     await this.#queue.drain();
     this.#listeners.clear();
     try {
-      await this.#finish?.beforeClose(this.client);
+      await this.#finish?.beforeClose(this.#raw);
     } finally {
-      this.client.close();
+      this.#raw.close();
     }
     await this.#finish?.afterClose();
   }
@@ -134,6 +150,32 @@ export class StoreContext {
       }
     }
   }
+}
+
+/**
+ * The client with an `execute` that waits while a write transaction of this store is open. The store keeps one
+ * connection (see `openRunStore`), and a write transaction holds it across its statements: a read in between would
+ * be refused (`TRANSACTION_ACTIVE`) instead of waiting. Reads wait for the transaction to end (they then see its
+ * commit, or nothing of it), and try again should another write have taken the connection first.
+ */
+function readsWaitForWrites(client: Client, writeOpen: () => Promise<void> | undefined): Client {
+  const execute: Client["execute"] = async (...args: Parameters<Client["execute"]>) => {
+    for (;;) {
+      for (let open = writeOpen(); open !== undefined; open = writeOpen()) await open;
+      try {
+        return await (client.execute as (...a: typeof args) => Promise<ResultSet>)(...args);
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== "TRANSACTION_ACTIVE" || writeOpen() === undefined) throw error;
+      }
+    }
+  };
+  return new Proxy(client, {
+    get(target, property) {
+      if (property === "execute") return execute;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 /**
