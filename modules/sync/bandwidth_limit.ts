@@ -30,23 +30,6 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Waits `ms`, or less when `signal` aborts first; never rejects. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
 /** A token bucket of `bytesPerSec` with one second of burst; `undefined` or `Infinity` means no limit. */
 export function bandwidthLimit(bytesPerSec: number | undefined): BandwidthLimit {
   if (bytesPerSec === undefined || bytesPerSec === Infinity) return { take: async () => {} };

@@ -406,3 +406,48 @@ test("many workers uploading at once raise no listener-leak warning", async () =
     assert.deepEqual(warnings.filter((w) => w.includes("MaxListeners")), []);
   });
 });
+
+test("a file that keeps failing with a transient error does not hold the worker: the others go first, and syncNow() answers", async () => {
+  await withDir(async (dir) => {
+    const capture = join(dir, "capture");
+    await mkdir(capture);
+    for (let n = 1; n <= 3; n++) await writeRandomFile(join(capture, name(n)), 5_000);
+    // One worker; the first file put (the first by name) fails five times, as on a target with no room for it.
+    let failingKey: string | undefined;
+    let failures = 0;
+    const store = directoryTarget(join(dir, "store"));
+    const events: SyncEvent[] = [];
+    const engine = createSyncEngine({
+      captureDir: capture,
+      concurrency: 1,
+      target: {
+        ...store,
+        async put(request) {
+          failingKey ??= request.key;
+          if (request.key === failingKey && failures < 5) {
+            failures++;
+            for await (const _chunk of request.body) {
+              // The body is read, as a real target would before failing.
+            }
+            throw new TargetUnavailableError("503", { unreachable: false, status: 503 });
+          }
+          return store.put(request);
+        },
+      },
+      scanIntervalMs: 20,
+      backoff: { initialMs: 40, maxMs: 80 },
+      onEvent: (e) => events.push(e),
+    });
+    try {
+      await engine.syncNow();
+      const deadline = Date.now() + 10_000;
+      while (engine.status().uploadedFiles < 3 && Date.now() < deadline) await engine.syncNow();
+    } finally {
+      await engine.close();
+    }
+    const uploaded = events.flatMap((e) => (e.type === "uploaded" ? [e.name] : []));
+    assert.deepEqual(uploaded, [name(2), name(3), name(1)], "the failing file was retried after the others, not before them");
+    assert.equal(failures, 5);
+    assert.equal(engine.status().retries, 5);
+  });
+});

@@ -10,7 +10,7 @@ import console from "node:console";
 import { setMaxListeners } from "node:events";
 import { copyFile, mkdir, readdir, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
-import { bandwidthLimit, type BandwidthLimit, pause, sleep } from "./bandwidth_limit.ts";
+import { bandwidthLimit, type BandwidthLimit, sleep } from "./bandwidth_limit.ts";
 import { isTransient, SyncClosedError, SyncError, TargetUnavailableError } from "./errors.ts";
 import type { FailedFile, SyncEvent, SyncStatus } from "./sync_event.ts";
 import { resolveSyncOptions, type ResolvedSyncOptions, type SyncEngineOptions } from "./sync_options.ts";
@@ -32,6 +32,10 @@ interface Entry {
   readonly path: string;
   readonly name: string;
   waiters: (() => void)[];
+  /** Failed attempts so far (the backoff's exponent). */
+  attempt: number;
+  /** After a transient failure: not tried again before this `performance.now()` time. */
+  notBefore: number;
 }
 
 interface Run {
@@ -212,67 +216,88 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     emit({ type: "failed", name, code: note.code, reason });
   }
 
-  async function processFile(entry: Entry, current: Run): Promise<void> {
+  /**
+   * One attempt at a file. After a transient failure it answers "retry" with the file's next time set (backoff
+   * with full jitter): the worker puts the file back at the end of the queue and goes on with the next one, so a
+   * file that keeps failing never holds a worker while other files wait.
+   */
+  async function processFile(entry: Entry, current: Run): Promise<"done" | "retry"> {
     const signal = current.controller.signal;
-    for (let attempt = 0; !signal.aborted; attempt++) {
-      try {
-        if (!online) {
-          // Waiting for the target counts as this attempt's end, so syncNow() does not hang while offline.
-          settleAttempt(entry);
-          await waitOnline(signal);
-        }
-        const started = performance.now();
-        const outcome = await uploadFile({
-          path: entry.path,
-          relativePath: entry.path,
-          target: config.target,
-          limit: current.limit,
-          signal,
-          onBytes: countBytes,
-        });
-        stats.uploadedFiles++;
-        stats.uploadedBytes += outcome.size;
-        setOnline();
-        emit({ type: "uploaded", name: entry.name, ...outcome, ms: performance.now() - started });
-        return;
-      } catch (error) {
-        if (signal.aborted) return;
-        if (isMissing(error)) {
-          emit({ type: "vanished", name: entry.name });
-          return;
-        }
-        recordError(error);
-        if (!isTransient(error)) {
-          try {
-            await moveToFailed(entry, error);
-          } catch (moveError) {
-            recordError(moveError);
-          }
-          return;
-        }
-        stats.retries++;
-        if (error instanceof TargetUnavailableError && error.unreachable) setOffline(error, current);
-        const delayMs = backoffDelay(attempt);
-        emit({ type: "retry", name: entry.name, attempt: attempt + 1, delayMs, code: errorCode(error), message: errorMessage(error) });
+    try {
+      if (!online) {
+        // Waiting for the target counts as this attempt's end, so syncNow() does not hang while offline.
         settleAttempt(entry);
-        // An abort ends the wait early; the loop then ends and the file stays for the next run.
-        await pause(delayMs, signal);
+        await waitOnline(signal);
       }
+      const started = performance.now();
+      const outcome = await uploadFile({
+        path: entry.path,
+        relativePath: entry.path,
+        target: config.target,
+        limit: current.limit,
+        signal,
+        onBytes: countBytes,
+      });
+      stats.uploadedFiles++;
+      stats.uploadedBytes += outcome.size;
+      setOnline();
+      emit({ type: "uploaded", name: entry.name, ...outcome, ms: performance.now() - started });
+      return "done";
+    } catch (error) {
+      // An abort: the file stays for the next run (stop() forgets the queue).
+      if (signal.aborted) return "done";
+      if (isMissing(error)) {
+        emit({ type: "vanished", name: entry.name });
+        return "done";
+      }
+      recordError(error);
+      if (!isTransient(error)) {
+        try {
+          await moveToFailed(entry, error);
+        } catch (moveError) {
+          recordError(moveError);
+        }
+        return "done";
+      }
+      stats.retries++;
+      if (error instanceof TargetUnavailableError && error.unreachable) setOffline(error, current);
+      const delayMs = backoffDelay(entry.attempt);
+      entry.attempt++;
+      entry.notBefore = performance.now() + delayMs;
+      emit({ type: "retry", name: entry.name, attempt: entry.attempt, delayMs, code: errorCode(error), message: errorMessage(error) });
+      return "retry";
     }
   }
 
-  function nextEntry(signal: AbortSignal): Promise<Entry | undefined> {
-    const entry = pending.shift();
-    if (entry) return Promise.resolve(entry);
-    if (signal.aborted) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const onAbort = () => resolve(undefined);
-      signal.addEventListener("abort", onAbort, { once: true });
-      pendingWaiters.push(() => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(pending.shift());
+  /** The first queued file whose time has come (a file waiting out its backoff is passed over), if any. */
+  function takeReady(): Entry | undefined {
+    const now = performance.now();
+    if (pending.length > 0 && pending[0]!.notBefore <= now) return pending.shift();
+    const index = pending.findIndex((entry) => entry.notBefore <= now);
+    return index < 0 ? undefined : pending.splice(index, 1)[0];
+  }
+
+  /** The next file to try: waits for one to be queued or for a queued file's backoff to end; undefined on abort. */
+  async function nextEntry(signal: AbortSignal): Promise<Entry | undefined> {
+    for (;;) {
+      if (signal.aborted) return undefined;
+      const ready = takeReady();
+      if (ready) return ready;
+      let earliest = Infinity;
+      for (const entry of pending) earliest = Math.min(earliest, entry.notBefore);
+      await new Promise<void>((resolve) => {
+        const timer = earliest === Infinity ? undefined : setTimeout(done, Math.max(0, earliest - performance.now()));
+        function done(): void {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          const index = pendingWaiters.indexOf(done);
+          if (index >= 0) pendingWaiters.splice(index, 1);
+          resolve();
+        }
+        signal.addEventListener("abort", done, { once: true });
+        pendingWaiters.push(done);
       });
-    });
+    }
   }
 
   async function worker(current: Run): Promise<void> {
@@ -281,11 +306,18 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       const entry = await nextEntry(signal);
       if (!entry) continue;
       uploading++;
+      let outcome: "done" | "retry" = "done";
       try {
-        await processFile(entry, current);
+        outcome = await processFile(entry, current);
       } finally {
         uploading--;
-        inFlight.delete(entry.path);
+        if (outcome === "retry" && !signal.aborted) {
+          // Still queued (so no scan queues it twice), after the others.
+          pending.push(entry);
+          pendingWaiters.shift()?.();
+        } else {
+          inFlight.delete(entry.path);
+        }
         settleAttempt(entry);
       }
     }
@@ -339,7 +371,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     for (const file of found) {
       if (inFlight.has(file.path)) continue;
-      const entry: Entry = { path: file.path, name: file.name, waiters: [] };
+      const entry: Entry = { path: file.path, name: file.name, waiters: [], attempt: 0, notBefore: 0 };
       inFlight.set(file.path, entry);
       pending.push(entry);
     }
