@@ -103,6 +103,8 @@ export function transcodeV1Run(id: string, blob: Uint8Array): V1TranscodedRun | 
   escapes = 0;
   keyTop = 0;
   pairTop = 0;
+  // A blob given up on mid-map leaves its big maps' name sets behind.
+  keySets.length = 0;
   try {
     return transcode(id);
   } catch {
@@ -200,19 +202,15 @@ function command(idBounds: number[], at: number): void {
   let commandTypeFound = false;
   out[o++] = 0x7b; // {
   const keyBase = keyTop;
-  const pairBase = pairTop;
   for (let i = 0; i < size; i++) {
     if (i > 0) out[o++] = 0x2c; // ,
     const keyStart = p;
     const index = key(keyBase, size);
-    const keyLength = p - keyStart;
     out[o++] = 0x3a; // :
-    const h = input[p];
-    if (keyLength === 3 && input[keyStart] === 0xa2 && input[keyStart + 1] === 0x69 && input[keyStart + 2] === 0x64) {
+    if (isKey(keyStart, "id")) {
       // "id": a string of 1..FAST_MAX_ID_BYTES bytes, no NUL, nothing JSON escapes.
-      if (h === undefined || !isString(h)) throw GIVE_UP;
       const escapesBefore = escapes;
-      const bytes = stringLength(h);
+      const bytes = peekStringLength();
       const idStart = o + units + 1;
       value(1);
       const idEnd = o + units - 1;
@@ -220,8 +218,8 @@ function command(idBounds: number[], at: number): void {
       idBounds[at] = idStart;
       idBounds[at + 1] = idEnd;
       idFound = true;
-    } else if (keyLength === 12 && isKey(keyStart, "commandType")) {
-      if (h === undefined || !isString(h) || stringLength(h) === 0) throw GIVE_UP;
+    } else if (isKey(keyStart, "commandType")) {
+      if (peekStringLength() === 0) throw GIVE_UP;
       value(1);
       commandTypeFound = true;
     } else {
@@ -231,22 +229,18 @@ function command(idBounds: number[], at: number): void {
     if (index >= 0) throw GIVE_UP;
   }
   keyTop = keyBase;
-  pairTop = pairBase;
   out[o++] = 0x7d; // }
   if (!idFound || !commandTypeFound) throw GIVE_UP;
 }
 
-/** True when the header byte `h` starts a string. */
-function isString(h: number): boolean {
-  return (h >= 0xa0 && h <= 0xbf) || h === 0xd9 || h === 0xda || h === 0xdb;
-}
-
-/** The byte length of the string whose header byte `h` is at `p`. */
-function stringLength(h: number): number {
-  if (h <= 0xbf) return h & 0x1f;
-  if (h === 0xd9) return input[p + 1] ?? -1;
-  if (p + 5 > input.byteLength) return -1;
-  return h === 0xda ? view.getUint16(p + 1) : view.getUint32(p + 1);
+/** The byte length of the string at `p`, read from its header without moving `p`; gives up on anything else. */
+function peekStringLength(): number {
+  const at = p;
+  try {
+    return stringHeader();
+  } finally {
+    p = at;
+  }
 }
 
 /** True when the bytes at `at` are the ASCII `name`. */
@@ -257,9 +251,7 @@ function asciiAt(at: number, name: string): boolean {
 
 /** True when the fixstr at `at` is `name` (ASCII, under 32 bytes). */
 function isKey(at: number, name: string): boolean {
-  if (input[at] !== (0xa0 | name.length)) return false;
-  for (let i = 0; i < name.length; i++) if (input[at + 1 + i] !== name.charCodeAt(i)) return false;
-  return true;
+  return input[at] === (0xa0 | name.length) && asciiAt(at + 1, name);
 }
 
 /** Writes one value as JSON text. */
@@ -270,7 +262,7 @@ function value(depth: number): void {
   if (h >= 0xe0) return integer(h - 0x100);
   if (h <= 0x8f) return map(h & 0x0f, depth);
   if (h <= 0x9f) return array(h & 0x0f, depth);
-  if (h <= 0xbf) return string(h & 0x1f, true);
+  if (h <= 0xbf) return string(h & 0x1f);
   switch (h) {
     case 0xc0:
       return ascii("null");
@@ -279,13 +271,9 @@ function value(depth: number): void {
     case 0xc3:
       return ascii("true");
     case 0xca:
-      need(4);
-      p += 4;
-      return finite(view.getFloat32(p - 4));
+      return finite(view.getFloat32(take(4)));
     case 0xcb:
-      need(8);
-      p += 8;
-      return finite(view.getFloat64(p - 8));
+      return finite(view.getFloat64(take(8)));
     case 0xcc:
       return digits(byte());
     case 0xcd:
@@ -293,22 +281,17 @@ function value(depth: number): void {
     case 0xce:
       return digits(u32());
     case 0xd0:
-      need(1);
-      return integer(view.getInt8(p++));
+      return integer(view.getInt8(take(1)));
     case 0xd1:
-      need(2);
-      p += 2;
-      return integer(view.getInt16(p - 2));
+      return integer(view.getInt16(take(2)));
     case 0xd2:
-      need(4);
-      p += 4;
-      return integer(view.getInt32(p - 4));
+      return integer(view.getInt32(take(4)));
     case 0xd9:
-      return string(byte(), true);
+      return string(byte());
     case 0xda:
-      return string(u16(), true);
+      return string(u16());
     case 0xdb:
-      return string(u32(), true);
+      return string(u32());
     case 0xdc:
       return array(u16(), depth);
     case 0xdd:
@@ -335,7 +318,7 @@ function map(size: number, depth: number): void {
     const index = key(keyBase, size);
     out[o++] = 0x3a;
     value(depth + 1);
-    indexKeys = pair(pairBase, index, pairStart) || indexKeys;
+    indexKeys = pair(index, pairStart) || indexKeys;
   }
   if (indexKeys) reorder(start, pairBase);
   keyTop = keyBase;
@@ -390,8 +373,7 @@ function key(keyBase: number, size: number): number {
   if (keyTop + 2 > keys.length) keys = grow(keys);
   keys[keyTop++] = start;
   keys[keyTop++] = end;
-  p = start;
-  string(length, length > TEXT_DECODER_THRESHOLD);
+  string(length);
   return arrayIndex(start, end);
 }
 
@@ -414,12 +396,11 @@ function arrayIndex(start: number, end: number): number {
 }
 
 /** Records where a key-value pair went; true if its key is an array index. */
-function pair(pairBase: number, index: number, start: number): boolean {
+function pair(index: number, start: number): boolean {
   if (pairTop + 3 > pairs.length) pairs = grow(pairs);
   pairs[pairTop++] = index;
   pairs[pairTop++] = start;
   pairs[pairTop++] = o;
-  void pairBase;
   return index >= 0;
 }
 
@@ -457,15 +438,15 @@ function grow<T extends Int32Array | Float64Array>(array: T): T {
 }
 
 /**
- * Writes the `length` bytes at `p` as a JSON string, escaped as JSON.stringify escapes; gives up on bytes that
- * are not well-formed UTF-8. `checkBom`: give up on a leading byte-order mark, which the decoder drops
- * from a long string.
+ * Writes the `length` bytes at `p` (a value or a key) as a JSON string, escaped as JSON.stringify escapes; gives
+ * up on bytes that are not well-formed UTF-8, and on a leading byte-order mark in a long string (which the
+ * decoder drops).
  */
-function string(length: number, checkBom: boolean): void {
+function string(length: number): void {
   const start = p;
   const end = start + length;
   if (end > input.byteLength) throw GIVE_UP;
-  if (checkBom && length > TEXT_DECODER_THRESHOLD && input[start] === 0xef && input[start + 1] === 0xbb && input[start + 2] === 0xbf) {
+  if (length > TEXT_DECODER_THRESHOLD && input[start] === 0xef && input[start + 1] === 0xbb && input[start + 2] === 0xbf) {
     throw GIVE_UP;
   }
   p = end;
@@ -659,18 +640,19 @@ function stringHeader(): number {
 
 /** The bytes of a string at `p` (a top-level key). */
 function stringBytes(): Uint8Array {
-  const length = stringHeader();
-  advance(length);
-  return input.subarray(p - length, p);
+  const start = take(stringHeader());
+  return input.subarray(start, p);
 }
 
 function advance(bytes: number): void {
-  need(bytes);
-  p += bytes;
+  take(bytes);
 }
 
-function need(bytes: number): void {
+/** Moves `p` past the next `bytes` bytes and returns where they start; gives up if the blob ends first. */
+function take(bytes: number): number {
   if (p + bytes > input.byteLength) throw GIVE_UP;
+  p += bytes;
+  return p - bytes;
 }
 
 function byte(): number {
@@ -681,13 +663,9 @@ function byte(): number {
 }
 
 function u16(): number {
-  need(2);
-  p += 2;
-  return view.getUint16(p - 2);
+  return view.getUint16(take(2));
 }
 
 function u32(): number {
-  need(4);
-  p += 4;
-  return view.getUint32(p - 4);
+  return view.getUint32(take(4));
 }
