@@ -24,17 +24,18 @@ import type { Client } from "@libsql/client";
 import { InvalidOptionsError } from "./errors.ts";
 
 /** The connection settings of a bulk load. */
-export const BULK_LOAD_PRAGMAS: readonly string[] = ["PRAGMA journal_mode=MEMORY", "PRAGMA synchronous=OFF"];
+const BULK_LOAD_PRAGMAS: readonly string[] = ["PRAGMA journal_mode=MEMORY", "PRAGMA synchronous=OFF"];
 
 /** The index a bulk load builds at the end. */
 const DEFERRED_INDEX = "commands_run_command_id";
 
 /** How a store opened with `durability: "close"` starts and finishes. */
 export interface BulkLoad {
-  /** The database file. */
-  readonly path: string;
-  /** Right after the client opens, before anything else: refuses (`InvalidOptionsError`) if libSQL opened another file. */
-  checkFile(client: Client): Promise<void>;
+  /**
+   * Right after the client opens, before anything else: refuses (`InvalidOptionsError`) if libSQL opened another
+   * file than the one checked, then sets the bulk load's connection settings.
+   */
+  beforeSchema(client: Client): Promise<void>;
   /** After the schema is in place: drops the unique index of command ids, to build it at the end. */
   afterOpen(client: Client): Promise<void>;
   /** On the open client, after the last write: builds the index again, then WAL mode like every store. */
@@ -74,14 +75,14 @@ export async function bulkLoadTarget(url: string): Promise<BulkLoad> {
   }
   let indexSql: string | undefined;
   return {
-    path,
-    async checkFile(client) {
+    async beforeSchema(client) {
       // Whatever libSQL made of the URL, the file it opened must be the one checked above.
       const main = (await client.execute("PRAGMA database_list")).rows.find((row) => row[1] === "main");
       const opened = typeof main?.[2] === "string" ? main[2] : "";
       if (opened === "" || (await canonical(opened)) !== (await canonical(path))) {
         throw refuse(`libSQL opened ${JSON.stringify(opened)}, not ${JSON.stringify(path)}`);
       }
+      for (const pragma of BULK_LOAD_PRAGMAS) await client.execute(pragma);
     },
     async afterOpen(client) {
       const found = await client.execute({ sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", args: [DEFERRED_INDEX] });

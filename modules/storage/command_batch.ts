@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { InvalidRecordError, TooLargeError } from "./errors.ts";
 import {
   checkEncodedText,
@@ -18,6 +17,7 @@ import {
   type ResolvedLimits,
   resolveLimits,
   type StoreLimits,
+  utf8Length,
 } from "./record_contract.ts";
 import type { RunCommand } from "./records.ts";
 
@@ -150,7 +150,7 @@ class StatementCutter {
   /** Adds `text`, the batch's command `index`. */
   add(text: string, index: number): void {
     const { maxRecordBytes, maxBatchBytes } = this.#limits;
-    const bytes = utf8Bytes(text);
+    const bytes = utf8Length(text);
     if (bytes > maxRecordBytes) {
       throw new TooLargeError(`commands[${index}] is ${bytes} UTF-8 bytes of JSON, over the per-record limit of ${maxRecordBytes}`);
     }
@@ -175,11 +175,6 @@ class StatementCutter {
     this.#chunkCount = 0;
     return this.#counts;
   }
-}
-
-/** The exact UTF-8 size of `text`, counted natively without encoding it (a lone surrogate counts as U+FFFD's 3 bytes). */
-function utf8Bytes(text: string): number {
-  return Buffer.byteLength(text, "utf8");
 }
 
 /** Checks one command of a batch and returns its id. */

@@ -17,6 +17,7 @@ import type { Codec, DecodeErrorCode } from "@deckhand/serialize";
 import { InvalidValueError } from "@deckhand/serialize";
 import { InvalidOptionsError, InvalidRecordError, TooLargeError } from "./errors.ts";
 import type { DataError } from "./records.ts";
+import { Buffer } from "node:buffer";
 import { randomUUID } from "node:crypto";
 
 /** The largest stored JSON text of one record (a command, protocol, analysis, run document or summary): 64 MiB of UTF-8. */
@@ -74,19 +75,9 @@ export const isWellFormed: (text: string) => boolean =
     ? (text) => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
     : (text) => !/\p{Cs}/u.test(text);
 
-/** The UTF-8 length of `text`, counted without encoding it. */
+/** The exact UTF-8 length of `text`, counted natively without encoding it (a lone surrogate counts as U+FFFD's 3 bytes). */
 export function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 2; // a pair: 4 bytes for 2 code units
-      i++;
-    } else bytes += 2;
-  }
-  return bytes;
+  return Buffer.byteLength(text, "utf8");
 }
 
 /** True when `text` is longer than `limit` UTF-8 bytes; cheap unless the answer is close. */

@@ -19,7 +19,7 @@ import console from "node:console";
 import { createClient, type Client } from "@libsql/client";
 import { addAnalysis, getAnalysis, getAnalysisDocument, listAnalyses, type NewAnalysis } from "./analyses.ts";
 import { applyMigrations } from "./apply_migrations.ts";
-import { BULK_LOAD_PRAGMAS, bulkLoadTarget } from "./bulk_load.ts";
+import { bulkLoadTarget } from "./bulk_load.ts";
 import { type ChangeEntry, type ChangesOptions, readChanges } from "./change_feed.ts";
 import type { EncodedCommands } from "./command_batch.ts";
 import { appendCommands, appendEncodedCommands, type AppendResult, type CommandPage, getCommand, listCommands, type ListCommandsOptions } from "./commands.ts";
@@ -193,8 +193,7 @@ export async function openRunStore(options: RunStoreOptions): Promise<RunStore> 
   }
   try {
     if (bulk) {
-      await bulk.checkFile(client);
-      for (const pragma of BULK_LOAD_PRAGMAS) await client.execute(pragma);
+      await bulk.beforeSchema(client);
     } else if (isFile) {
       await client.execute("PRAGMA journal_mode=WAL");
       await client.execute(`PRAGMA synchronous=${DURABILITY_PRAGMA[durability as "process" | "power"]}`);

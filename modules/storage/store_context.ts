@@ -70,43 +70,44 @@ export class StoreContext {
    */
   write<T>(job: (tx: Transaction, now: number) => Promise<WriteOutcome<T>>): Promise<T> {
     return this.#queue.run(async () => {
+      // Reads wait while the transaction holds the store's one connection (see `readsWaitForWrites`).
       let endWrite!: () => void;
       this.#writeOpen = new Promise((resolve) => (endWrite = resolve));
-      let tx: Transaction;
+      let committed: { result: T; changes: readonly ChangeEntry[] };
       try {
-        tx = await this.#raw.transaction("write");
-      } catch (error) {
-        this.#writeOpen = undefined;
-        endWrite();
-        throw error;
-      }
-      let committed: readonly ChangeEntry[];
-      let result: T;
-      try {
-        const now = this.clock.now();
-        const outcome = await job(tx, now);
-        result = outcome.result;
-        committed = outcome.changes.length === 0 ? [] : await recordChanges(tx, outcome.changes, now);
-        await tx.commit();
-      } catch (error) {
-        if (!tx.closed) {
-          try {
-            await tx.rollback();
-          } catch (rollbackError) {
-            throw new StorageError(`a write failed (${errorMessage(error)}) and its rollback failed too`, {
-              cause: new AggregateError([error, rollbackError]),
-            });
-          }
-        }
-        throw error;
+        committed = await this.#transaction(job);
       } finally {
-        tx.close();
         this.#writeOpen = undefined;
         endWrite();
       }
-      this.#notify(committed);
-      return result;
+      this.#notify(committed.changes);
+      return committed.result;
     });
+  }
+
+  /** One write transaction: `job`, its changes logged, the commit; any throw rolls it back. */
+  async #transaction<T>(job: (tx: Transaction, now: number) => Promise<WriteOutcome<T>>): Promise<{ result: T; changes: readonly ChangeEntry[] }> {
+    const tx = await this.#raw.transaction("write");
+    try {
+      const now = this.clock.now();
+      const outcome = await job(tx, now);
+      const changes = outcome.changes.length === 0 ? [] : await recordChanges(tx, outcome.changes, now);
+      await tx.commit();
+      return { result: outcome.result, changes };
+    } catch (error) {
+      if (!tx.closed) {
+        try {
+          await tx.rollback();
+        } catch (rollbackError) {
+          throw new StorageError(`a write failed (${errorMessage(error)}) and its rollback failed too`, {
+            cause: new AggregateError([error, rollbackError]),
+          });
+        }
+      }
+      throw error;
+    } finally {
+      tx.close();
+    }
   }
 
   /** Adds a change listener; returns the function that removes it. */
