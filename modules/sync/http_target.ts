@@ -40,13 +40,13 @@ function hexToBytes(hex: string): Uint8Array {
   return bytes;
 }
 
-/** Turns an HTTP error answer into the module's typed error. */
 /** An upload's answer as read off the socket: its status and (the first 64 KiB of) its body. */
 interface PutAnswer {
   readonly status: number;
   readonly body: string;
 }
 
+/** Turns an HTTP error answer into the module's typed error. */
 async function answerError(response: Response | PutAnswer, what: string): Promise<Error> {
   const text = response instanceof Response
     ? await response.text().catch((error: unknown) => `(body unreadable: ${String(error)})`)

@@ -272,7 +272,6 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   /** The first queued file whose time has come (a file waiting out its backoff is passed over), if any. */
   function takeReady(): Entry | undefined {
     const now = performance.now();
-    if (pending.length > 0 && pending[0]!.notBefore <= now) return pending.shift();
     const index = pending.findIndex((entry) => entry.notBefore <= now);
     return index < 0 ? undefined : pending.splice(index, 1)[0];
   }
