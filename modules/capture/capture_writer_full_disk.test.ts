@@ -1,12 +1,8 @@
 import { test } from "node:test";
-import type { TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtemp, open, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import process from "node:process";
-import { promisify } from "node:util";
+import { fillDisk, withTmpfs } from "@deckhand/crash-test";
 import { createCaptureWriter } from "./capture_writer.ts";
 import type { CaptureEvent } from "./capture_event.ts";
 import { statfsFreeBytes } from "./disk_policy.ts";
@@ -14,48 +10,7 @@ import { DiskFullError, WriteFailedError } from "./errors.ts";
 import { readIndexed, readStreaming } from "./mcap_read_test_support.ts";
 
 // A real full disk: a 2 MiB tmpfs, mounted for the test (we run as root on CI). Skipped, saying why, elsewhere.
-const run = promisify(execFile);
-
-async function withTmpfs(t: TestContext, fn: (dir: string) => Promise<void>): Promise<void> {
-  if (typeof process.getuid !== "function" || process.getuid() !== 0) {
-    t.skip("mounting a tmpfs needs root; the injected failing file system covers the same cases");
-    return;
-  }
-  const dir = await mkdtemp(join(tmpdir(), "deckhand-tmpfs-"));
-  try {
-    await run("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", dir]);
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    t.skip(`could not mount a tmpfs: ${(error as Error).message}`);
-    return;
-  }
-  try {
-    await fn(dir);
-  } finally {
-    // A file a failed test left open keeps the mount busy: detach it lazily then, so no mount outlives the test.
-    await run("umount", [dir]).catch(() => run("umount", ["-l", dir]));
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** Fills the file system holding `path` until ENOSPC; returns the bytes written. */
-async function fill(path: string): Promise<number> {
-  const handle = await open(path, "w");
-  const block = new Uint8Array(16 * 1024).fill(7);
-  let written = 0;
-  try {
-    for (;;) {
-      const { bytesWritten } = await handle.write(block, 0, block.byteLength, written);
-      written += bytesWritten;
-      if (bytesWritten < block.byteLength) break;
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOSPC") throw error;
-  } finally {
-    await handle.close();
-  }
-  return written;
-}
+const TMPFS = { size: "2m", skipNote: "the injected failing file system covers the same cases" };
 
 async function valuesIn(dir: string): Promise<number[]> {
   const values: number[] = [];
@@ -96,7 +51,7 @@ test("on a real full disk (2 MiB tmpfs) failed flushes roll back, nothing is sto
       if (lostHere === 0) for (let n = start; n < i; n++) stored.push(n);
     };
     for (let b = 0; b < 4; b++) await batch();
-    await fill(join(root, "filler"));
+    await fillDisk(join(root, "filler"));
     for (let b = 0; b < 4; b++) await batch();
     assert.ok(failedFlushes > 0, "the full disk made flushes fail");
     await rm(join(root, "filler"));
@@ -111,7 +66,7 @@ test("on a real full disk (2 MiB tmpfs) failed flushes roll back, nothing is sto
     assert.deepEqual(stored.filter((n) => !kept.has(n)), [], "every batch that was not reported lost is stored");
     assert.equal(values.length, i - lostReported, "every message not reported lost is stored");
     assert.deepEqual((await readdir(dir)).filter((f) => !f.endsWith(".mcap")), []);
-  });
+  }, TMPFS);
 });
 
 test("free space is checked at every flush: on a real 2 MiB tmpfs the pause policy stops capture before the disk is full", async (t) => {
@@ -140,5 +95,5 @@ test("free space is checked at every flush: on a real 2 MiB tmpfs the pause poli
     assert.ok((await statfsFreeBytes(root)) > 512 * 1024, "the disk never filled up");
     await writer.close();
     assert.ok((await valuesIn(root)).length > 100);
-  });
+  }, TMPFS);
 });

@@ -1,51 +1,13 @@
-import { test, type TestContext } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, open, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import process from "node:process";
-import { promisify } from "node:util";
+import { fillDisk, withTmpfs } from "@deckhand/crash-test";
 import { createSyncEngine, directoryTarget } from "./mod.ts";
 import { withDir, writeRandomFile } from "./temp_dir_test_support.ts";
 
 // A real full disk under the directory target: a 2 MiB tmpfs, mounted for the test (CI runs as root). Elsewhere
 // the test is skipped, saying why.
-const run = promisify(execFile);
-
-async function withTmpfs(t: TestContext, fn: (dir: string) => Promise<void>): Promise<void> {
-  if (typeof process.getuid !== "function" || process.getuid() !== 0) {
-    t.skip("mounting a tmpfs needs root");
-    return;
-  }
-  const dir = await mkdtemp(join(tmpdir(), "deckhand-sync-tmpfs-"));
-  try {
-    await run("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", dir]);
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    t.skip(`could not mount a tmpfs: ${(error as Error).message}`);
-    return;
-  }
-  try {
-    await fn(dir);
-  } finally {
-    await run("umount", [dir]).catch(() => run("umount", ["-l", dir]));
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** Fills the file system holding `path` up to `leaveBytes` of free space (or until ENOSPC). */
-async function fill(path: string, bytes: number): Promise<void> {
-  const handle = await open(path, "w");
-  const block = new Uint8Array(16 * 1024).fill(7);
-  try {
-    for (let written = 0; written < bytes; written += block.byteLength) await handle.write(block, 0, block.byteLength, written);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOSPC") throw error;
-  } finally {
-    await handle.close();
-  }
-}
 
 function name(n: number): string {
   return `temp_20261130T000000000Z_${String(n).padStart(10, "0")}.mcap`;
@@ -61,7 +23,7 @@ test("a full target disk: uploads fail with ENOSPC and are retried, no file is d
       for (let n = 1; n <= 6; n++) hashes.set(name(n), await writeRandomFile(join(capture, name(n)), 300_000));
       const store = join(mount, "store");
       const filler = join(mount, "filler");
-      await fill(filler, 1_500_000);
+      await fillDisk(filler, 1_500_000);
       const engine = createSyncEngine({ captureDir: capture, target: directoryTarget(store), scanIntervalMs: 20, backoff: { initialMs: 2, maxMs: 20 } });
       // Polled, not syncNow(): one worker (the default on 2 cores) retries the file that does not fit, and
       // syncNow() waits for an attempt at every file (noted on the issue).

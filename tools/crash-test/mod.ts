@@ -92,3 +92,4 @@ export function spawnTypeScript(file: URL | string, args: readonly string[] = []
 }
 
 export { ptyPairUnavailable, startPtyPair } from "./pty_pair.ts";
+export { fillDisk, withTmpfs } from "./tmpfs.ts";
